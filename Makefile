@@ -1,0 +1,72 @@
+# cluster-api-provider-maas — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE        ?= node
+TSX         := $(NODE) --import tsx
+UNIT_TESTS   = $(shell find src -name '*.test.ts' | sort)
+INTEGRATION_TESTS = $(shell find test -path test/testenv -prune -o -name '*.test.ts' -print | sort)
+TESTENV_TESTS = $(shell find test/testenv -name '*.test.ts' 2>/dev/null | sort)
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Install npm dependencies from the lockfile
+
+.PHONY: build
+build: deps ## Compile TypeScript into dist/
+	npx tsc -p tsconfig.build.json
+
+.PHONY: lint
+lint: deps ## Type-check and lint
+	npx tsc -p tsconfig.json
+	npx eslint .
+
+.PHONY: generate
+generate: deps ## Regenerate CRD YAML (config/crd/bases) from the API schemas
+	$(TSX) hack/generate-crds.ts
+
+.PHONY: verify
+verify: deps ## Fail when generated files are stale
+	$(TSX) hack/generate-crds.ts --check
+
+.PHONY: testenv
+testenv: ## Build the local control plane (kube-apiserver, etcd, kubectl, clusterctl, CAPI managers)
+	hack/testenv/build.sh all
+
+.PHONY: testenv-core
+testenv-core:
+	hack/testenv/build.sh core
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests (no Kubernetes needed)
+	$(TSX) --test $(UNIT_TESTS)
+
+.PHONY: test-integration
+test-integration: deps testenv-core ## Integration tests against a real kube-apiserver + etcd and the MAAS simulator
+	$(TSX) --test --test-concurrency=1 $(TESTENV_TESTS)
+	$(TSX) test/testenv/with-testenv.ts -- $(TSX) --test --test-concurrency=1 $(INTEGRATION_TESTS)
+
+.PHONY: test
+test: lint verify test-unit test-integration ## Everything CI runs: lint, generated-file check, unit and integration tests
+
+.PHONY: bench
+bench: deps testenv-core ## Benchmarks; print figures
+	$(TSX) bench/run.ts
+
+.PHONY: sim
+sim: deps ## Start the MAAS simulator with defaults
+	$(NODE) bin/maas-sim.mjs
+
+.PHONY: run
+run: sim ## Start the local environment (for now: the MAAS simulator)
+
+.PHONY: clean
+clean: ## Remove build output (keeps the Go build cache)
+	rm -rf dist
