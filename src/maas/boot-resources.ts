@@ -1,0 +1,34 @@
+// Boot resources: which images this MAAS can deploy (e.g. "ubuntu/jammy" on
+// "amd64/generic"), so an unknown image is reported before a deploy fails.
+import { Type } from "@sinclair/typebox";
+import type { MaasRequester } from "./http.ts";
+import { openObject, parseList, type MaasObject } from "./validate.ts";
+
+const BootResourceSchema = openObject({
+  id: Type.Integer(),
+  /** "Synced" (from a mirror), "Uploaded" (custom) or "Generated". */
+  type: Type.String(),
+  /** `os/series`, e.g. "ubuntu/jammy", or a custom image name. */
+  name: Type.String(),
+  /** `arch/subarch`, e.g. "amd64/generic". */
+  architecture: Type.String(),
+});
+
+export type BootResource = MaasObject<typeof BootResourceSchema>;
+
+export interface BootResourcesService {
+  list(): Promise<BootResource[]>;
+}
+
+export class MaasBootResourcesService implements BootResourcesService {
+  readonly #http: MaasRequester;
+
+  constructor(http: MaasRequester) {
+    this.#http = http;
+  }
+
+  async list(): Promise<BootResource[]> {
+    const body = await this.#http.request({ method: "GET", path: "boot-resources/" });
+    return parseList(BootResourceSchema, body, "GET boot-resources/");
+  }
+}

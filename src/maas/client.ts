@@ -1,0 +1,119 @@
+// The MAAS client: one configured HTTP transport and a service per MAAS concern.
+// Reconcilers depend on the narrow service interfaces (or on MaasServices as a whole)
+// and receive them through their constructor options, so tests pass fakes there.
+import { systemClock, type Clock } from "../clock/index.ts";
+import type { Logger } from "../observability/index.ts";
+import { MaasBootResourcesService, type BootResourcesService } from "./boot-resources.ts";
+import { normaliseEndpoint, parseApiKey } from "./credentials.ts";
+import { MaasDnsResourcesService, type DnsResourcesService } from "./dns-resources.ts";
+import { MaasDomainsService, type DomainsService } from "./domains.ts";
+import { MaasConfigError } from "./errors.ts";
+import { MaasHttp } from "./http.ts";
+import { MaasMachinesService, type MachinesService } from "./machines.ts";
+import { MaasResourcePoolsService, type ResourcePoolsService } from "./resource-pools.ts";
+import { resolveRetryOptions, type RetryOptions } from "./retry.ts";
+import { MaasTagsService, type TagsService } from "./tags.ts";
+import { MaasVersionService, type VersionService } from "./version.ts";
+import { MaasZonesService, type ZonesService } from "./zones.ts";
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface MaasClientOptions {
+  /** The MAAS URL, e.g. `http://maas:5240/MAAS`, or its API root `.../MAAS/api/2.0/`. */
+  endpoint: string;
+  /** `consumer_key:token_key:token_secret`. Held privately; never logged or serialised. */
+  apiKey: string;
+  /** Per-attempt limit for a whole exchange (connect, send, full answer). Default 30 s. */
+  timeoutMs?: number;
+  /** Retry limits; see retry.ts for which failures are retried. */
+  retry?: Partial<RetryOptions>;
+  /** Time for OAuth timestamps, timeouts and backoff sleeps. */
+  clock?: Clock;
+  /** Uniform in [0, 1); the backoff jitter. */
+  random?: () => number;
+  /** Request lines at debug level: method, path, op, status, duration. */
+  logger?: Logger;
+  /** Reuse connections between requests (default true). */
+  keepAlive?: boolean;
+  /** Extra CA certificates (PEM) for an https endpoint signed by a private CA. */
+  caCertificates?: string;
+  userAgent?: string;
+}
+
+/** Every MAAS concern the provider uses; reconcilers take this, or one member of it. */
+export interface MaasServices {
+  readonly version: VersionService;
+  readonly machines: MachinesService;
+  readonly tags: TagsService;
+  readonly zones: ZonesService;
+  readonly resourcePools: ResourcePoolsService;
+  readonly domains: DomainsService;
+  readonly dnsResources: DnsResourcesService;
+  readonly bootResources: BootResourcesService;
+}
+
+export class MaasClient implements MaasServices {
+  /** The normalised API root, e.g. `http://maas:5240/MAAS/api/2.0/`. */
+  readonly apiRoot: string;
+  readonly version: VersionService;
+  readonly machines: MachinesService;
+  readonly tags: TagsService;
+  readonly zones: ZonesService;
+  readonly resourcePools: ResourcePoolsService;
+  readonly domains: DomainsService;
+  readonly dnsResources: DnsResourcesService;
+  readonly bootResources: BootResourcesService;
+  readonly #http: MaasHttp;
+
+  constructor(options: MaasClientOptions) {
+    const apiRoot = normaliseEndpoint(options.endpoint);
+    const credentials = parseApiKey(options.apiKey);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new MaasConfigError(`MAAS timeoutMs must be a positive number of milliseconds; got ${timeoutMs}`);
+    }
+    this.apiRoot = apiRoot.href;
+    this.#http = new MaasHttp({
+      apiRoot,
+      credentials,
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+      timeoutMs,
+      retry: resolveRetryOptions(options.retry),
+      keepAlive: options.keepAlive ?? true,
+      userAgent: options.userAgent ?? "cluster-api-provider-maas",
+      ...(options.logger === undefined ? {} : { logger: options.logger.child({ component: "maas-client" }) }),
+      ...(options.caCertificates === undefined ? {} : { caCertificates: options.caCertificates }),
+    });
+    this.version = new MaasVersionService(this.#http);
+    this.machines = new MaasMachinesService(this.#http);
+    this.tags = new MaasTagsService(this.#http);
+    this.zones = new MaasZonesService(this.#http);
+    this.resourcePools = new MaasResourcePoolsService(this.#http);
+    this.domains = new MaasDomainsService(this.#http);
+    this.dnsResources = new MaasDnsResourcesService(this.#http);
+    this.bootResources = new MaasBootResourcesService(this.#http);
+  }
+
+  /** Closes idle keep-alive connections. The client stays usable; new requests reconnect. */
+  close(): void {
+    this.#http.close();
+  }
+
+  toString(): string {
+    return `MaasClient(${this.apiRoot})`;
+  }
+
+  /** The endpoint only: the key is never serialised. */
+  toJSON(): { apiRoot: string } {
+    return { apiRoot: this.apiRoot };
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+export function createMaasClient(options: MaasClientOptions): MaasClient {
+  return new MaasClient(options);
+}

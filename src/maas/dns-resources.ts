@@ -1,0 +1,100 @@
+// DNS resources: the A records for a cluster's control-plane endpoint. Create, update
+// and delete are admin only. MAAS takes `ip_addresses` as one space-separated string
+// and answers with a list of IP address objects ({ip, ...}); both shapes of item are
+// read here, and `dnsResourceAddresses` gives the plain IPs.
+import { Type } from "@sinclair/typebox";
+import type { MaasRequester } from "./http.ts";
+import { segment } from "./form.ts";
+import { Nullable, openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+
+const DnsResourceAddressSchema = Type.Union([Type.String(), openObject({ ip: Type.String() })]);
+
+const DnsResourceSchema = openObject({
+  id: Type.Integer(),
+  fqdn: Type.String(),
+  /** Seconds; null means the domain's TTL. */
+  address_ttl: Type.Optional(Nullable(Type.Integer())),
+  ip_addresses: Type.Array(DnsResourceAddressSchema),
+});
+
+export type DnsResource = MaasObject<typeof DnsResourceSchema>;
+
+export interface DnsResourceFilters {
+  /** `name.domain`; MAAS answers an empty list when there is no record, 404 when the domain is unknown. */
+  fqdn?: string;
+}
+
+export interface CreateDnsResourceParams {
+  fqdn: string;
+  ipAddresses: readonly string[];
+  addressTtlSeconds?: number;
+}
+
+export interface UpdateDnsResourceParams {
+  fqdn?: string;
+  ipAddresses?: readonly string[];
+  addressTtlSeconds?: number;
+}
+
+export interface DnsResourcesService {
+  list(filters?: DnsResourceFilters): Promise<DnsResource[]>;
+  get(id: number): Promise<DnsResource>;
+  create(params: CreateDnsResourceParams): Promise<DnsResource>;
+  update(id: number, params: UpdateDnsResourceParams): Promise<DnsResource>;
+  /** Succeeds on MAAS's 204 with an empty body. */
+  delete(id: number): Promise<void>;
+}
+
+export class MaasDnsResourcesService implements DnsResourcesService {
+  readonly #http: MaasRequester;
+
+  constructor(http: MaasRequester) {
+    this.#http = http;
+  }
+
+  async list(filters: DnsResourceFilters = {}): Promise<DnsResource[]> {
+    const body = await this.#http.request({ method: "GET", path: "dnsresources/", query: { fqdn: filters.fqdn } });
+    return parseList(DnsResourceSchema, body, "GET dnsresources/");
+  }
+
+  async get(id: number): Promise<DnsResource> {
+    const path = `dnsresources/${segment(id)}/`;
+    return parseResponse(DnsResourceSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+  }
+
+  async create(params: CreateDnsResourceParams): Promise<DnsResource> {
+    const body = await this.#http.request({
+      method: "POST",
+      path: "dnsresources/",
+      form: {
+        fqdn: params.fqdn,
+        ip_addresses: params.ipAddresses.join(" "),
+        address_ttl: params.addressTtlSeconds,
+      },
+    });
+    return parseResponse(DnsResourceSchema, body, "POST dnsresources/");
+  }
+
+  async update(id: number, params: UpdateDnsResourceParams): Promise<DnsResource> {
+    const path = `dnsresources/${segment(id)}/`;
+    const body = await this.#http.request({
+      method: "PUT",
+      path,
+      form: {
+        fqdn: params.fqdn,
+        ip_addresses: params.ipAddresses?.join(" "),
+        address_ttl: params.addressTtlSeconds,
+      },
+    });
+    return parseResponse(DnsResourceSchema, body, `PUT ${path}`);
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.#http.request({ method: "DELETE", path: `dnsresources/${segment(id)}/` });
+  }
+}
+
+/** The record's IPs as plain strings, whichever item shape MAAS sent. */
+export function dnsResourceAddresses(resource: Pick<DnsResource, "ip_addresses">): string[] {
+  return resource.ip_addresses.map((item) => (typeof item === "string" ? item : item.ip));
+}

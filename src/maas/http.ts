@@ -1,0 +1,250 @@
+// The wire: one signed HTTP exchange per attempt over node:http(s) with a keep-alive
+// agent, a per-attempt timeout driven by the injected Clock, MAAS errors mapped to
+// typed errors, and the retry rule from retry.ts. node:http rather than fetch because
+// the retry rule needs to know whether a connection was ever made (refused before
+// connecting is safe to retry for any call; a reset after sending is not).
+import http from "node:http";
+import https from "node:https";
+import { performance } from "node:perf_hooks";
+import type { Clock } from "../clock/index.ts";
+import type { Logger } from "../observability/index.ts";
+import type { MaasCredentials } from "./credentials.ts";
+import {
+  MaasError,
+  MaasNetworkError,
+  MaasTimeoutError,
+  MaasUnexpectedResponseError,
+  errorFromResponse,
+} from "./errors.ts";
+import { encodeForm, encodeQuery, type FormParams } from "./form.ts";
+import { buildAuthorizationHeader } from "./oauth.ts";
+import { decideRetry, parseRetryAfterMs, type RetryOptions } from "./retry.ts";
+
+export type MaasMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+export interface MaasRequest {
+  method: MaasMethod;
+  /** Below the API root, e.g. "machines/abc123/"; a trailing slash is added when missing. */
+  path: string;
+  /** MAAS's `op`, sent in the query string. */
+  op?: string;
+  /** Query parameters (GET filters). */
+  query?: FormParams;
+  /** Form body parameters (POST and PUT). */
+  form?: FormParams;
+  /** Safe to repeat after an ambiguous failure; defaults to true for GET only. */
+  idempotent?: boolean;
+}
+
+/** What the service modules need from the wire: send, retry, decode JSON. */
+export interface MaasRequester {
+  /** The decoded JSON body, or undefined when MAAS sent an empty body (e.g. 204). */
+  request(request: MaasRequest): Promise<unknown>;
+}
+
+export interface MaasHttpOptions {
+  apiRoot: URL;
+  credentials: MaasCredentials;
+  clock: Clock;
+  random: () => number;
+  timeoutMs: number;
+  retry: RetryOptions;
+  keepAlive: boolean;
+  logger?: Logger;
+  /** Extra CA certificates (PEM) for an https endpoint with a private CA. */
+  caCertificates?: string;
+  userAgent: string;
+  nonce?: () => string;
+}
+
+interface RawResponse {
+  status: number;
+  text: string;
+  contentType: string | undefined;
+  retryAfter: string | undefined;
+}
+
+/** How long an idle keep-alive socket is kept; below the usual 5 s server idle timeout. */
+const IDLE_SOCKET_MS = 4000;
+
+export class MaasHttp implements MaasRequester {
+  readonly #options: MaasHttpOptions;
+  readonly #agent: http.Agent;
+  readonly #scrubber: RegExp;
+
+  constructor(options: MaasHttpOptions) {
+    this.#options = options;
+    const agentOptions = { keepAlive: options.keepAlive, timeout: IDLE_SOCKET_MS };
+    this.#agent =
+      options.apiRoot.protocol === "https:"
+        ? new https.Agent({ ...agentOptions, ...(options.caCertificates === undefined ? {} : { ca: options.caCertificates }) })
+        : new http.Agent(agentOptions);
+    const { consumerKey, tokenKey, tokenSecret } = options.credentials;
+    // MAAS echoes the token key in 401 bodies ("Invalid access token: '<key>'"); no part
+    // of the key may reach an error message, so whole-token matches are scrubbed.
+    const parts = [tokenSecret, tokenKey, consumerKey].map((p) => p.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&"));
+    this.#scrubber = new RegExp(`(?<![A-Za-z0-9])(?:${parts.join("|")})(?![A-Za-z0-9])`, "g");
+  }
+
+  async request(request: MaasRequest): Promise<unknown> {
+    const path = normalisePath(request.path);
+    const op = describeOp(request.method, path, request.op);
+    const url = new URL(path, this.#options.apiRoot);
+    url.search = encodeQuery(request.op, request.query);
+    const body = request.method === "POST" || request.method === "PUT" ? encodeForm(request.form) : undefined;
+    const idempotent = request.idempotent ?? request.method === "GET";
+    const { clock, retry, random } = this.#options;
+
+    for (let attempt = 1; ; attempt++) {
+      const startedAt = performance.now();
+      let error: MaasError;
+      try {
+        const raw = await this.#exchange({ method: request.method, url, body, op });
+        this.#log({ method: request.method, path, op: request.op, status: raw.status, startedAt, attempt });
+        if (raw.status >= 200 && raw.status < 300) return decodeJson(op, raw, (text) => this.#scrub(text));
+        const text = this.#scrub(raw.text);
+        throw errorFromResponse({
+          op,
+          status: raw.status,
+          body: text,
+          contentType: raw.contentType,
+          retryAfterMs: parseRetryAfterMs(raw.retryAfter, clock.now()),
+        });
+      } catch (caught) {
+        error = caught instanceof MaasError ? caught : new MaasUnexpectedResponseError({ op, message: "request failed", cause: caught });
+        if (error.status === undefined) {
+          this.#log({ method: request.method, path, op: request.op, code: error.code, startedAt, attempt });
+        }
+      }
+      const decision = decideRetry({ error, idempotent, attempt, options: retry, random });
+      if (!decision.retry) throw error;
+      this.#options.logger?.debug(
+        { method: request.method, path, op: request.op, code: error.code, status: error.status, attempt, delayMs: decision.delayMs },
+        "retrying MAAS request",
+      );
+      await clock.sleep(decision.delayMs);
+    }
+  }
+
+  /** Closes idle keep-alive sockets; in-flight requests finish. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  toString(): string {
+    return `MaasHttp(${this.#options.apiRoot.href})`;
+  }
+
+  toJSON(): Record<string, string> {
+    return { apiRoot: this.#options.apiRoot.href };
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  #exchange(input: { method: MaasMethod; url: URL; body: string | undefined; op: string }): Promise<RawResponse> {
+    const { clock, timeoutMs, credentials, nonce } = this.#options;
+    const headers: http.OutgoingHttpHeaders = {
+      Authorization: buildAuthorizationHeader({ credentials, clock, ...(nonce === undefined ? {} : { nonce }) }),
+      Accept: "application/json",
+      "User-Agent": this.#options.userAgent,
+    };
+    if (input.body !== undefined) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      headers["Content-Length"] = Buffer.byteLength(input.body);
+    }
+    const transport = input.url.protocol === "https:" ? https : http;
+    const connectEvent = input.url.protocol === "https:" ? "secureConnect" : "connect";
+
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      // False until a connection exists: up to then MAAS cannot have seen the request.
+      let requestSent = false;
+      const settle = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        outcome();
+      };
+      const req = transport.request(input.url, { method: input.method, headers, agent: this.#agent });
+      const timer = clock.setTimeout(() => {
+        settle(() => reject(new MaasTimeoutError({ op: input.op, timeoutMs, requestSent })));
+        req.destroy();
+      }, timeoutMs);
+      const onNetworkError = (err: NodeJS.ErrnoException): void => {
+        const sent = requestSent;
+        settle(() => reject(new MaasNetworkError({ op: input.op, requestSent: sent, syscallCode: err.code ?? err.name, cause: err })));
+      };
+      req.on("socket", (socket) => {
+        if (req.reusedSocket || !socket.connecting) requestSent = true;
+        else socket.once(connectEvent, () => (requestSent = true));
+      });
+      req.on("error", onNetworkError);
+      req.on("response", (res) => {
+        requestSent = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", onNetworkError);
+        res.on("aborted", () => onNetworkError(Object.assign(new Error("response aborted"), { code: "ECONNRESET" })));
+        res.on("end", () =>
+          settle(() =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString("utf8"),
+              contentType: res.headers["content-type"],
+              retryAfter: headerValue(res.headers["retry-after"]),
+            }),
+          ),
+        );
+      });
+      req.end(input.body);
+    });
+  }
+
+  #scrub(text: string): string {
+    return text.replace(this.#scrubber, "[REDACTED]");
+  }
+
+  #log(entry: {
+    method: MaasMethod;
+    path: string;
+    op: string | undefined;
+    status?: number;
+    code?: string;
+    startedAt: number;
+    attempt: number;
+  }): void {
+    const { startedAt, ...fields } = entry;
+    this.#options.logger?.debug({ ...fields, durationMs: Math.round(performance.now() - startedAt) }, "MAAS request");
+  }
+}
+
+function normalisePath(path: string): string {
+  const trimmed = path.replace(/^\/+/, "");
+  return trimmed.endsWith("/") ? trimmed : `${trimmed}/`;
+}
+
+/** "POST machines/?op=allocate": path and op only, never parameters or headers. */
+function describeOp(method: MaasMethod, path: string, op: string | undefined): string {
+  return op === undefined ? `${method} ${path}` : `${method} ${path}?op=${op}`;
+}
+
+function decodeJson(op: string, raw: RawResponse, scrub: (text: string) => string): unknown {
+  if (raw.text.trim() === "") return undefined;
+  try {
+    return JSON.parse(raw.text) as unknown;
+  } catch (cause) {
+    throw new MaasUnexpectedResponseError({
+      op,
+      status: raw.status,
+      body: scrub(raw.text.slice(0, 200)),
+      message: `HTTP ${raw.status} with a body that is not JSON (Content-Type ${raw.contentType ?? "none"})`,
+      cause,
+    });
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,247 @@
+// Machines: find, allocate, deploy, release, power, rename. Parameter names map onto
+// MAAS's forms (ReadNodesForm for list, AcquireNodeForm for allocate, the deploy and
+// release handlers in maasserver/api/machines.py). Booleans are sent only when true,
+// because MAAS treats an absent flag as false and some flags (ephemeral_deploy) are
+// refused by older MAAS versions even when false.
+import type { MaasRequester } from "./http.ts";
+import { MaasBadRequestError } from "./errors.ts";
+import { segment } from "./form.ts";
+import { MachineSchema, type Machine } from "./machine.ts";
+import { parseImageName } from "./version.ts";
+import { parseList, parseResponse } from "./validate.ts";
+
+export interface MachineFilters {
+  /** `id`: system IDs. */
+  systemIds?: readonly string[];
+  hostnames?: readonly string[];
+  zone?: string;
+  pool?: string;
+  /** All must match. */
+  tags?: readonly string[];
+  /** `agent_name` given at allocation; how this provider finds the machines it holds. */
+  agentName?: string;
+}
+
+export interface AllocateParams {
+  /** Minimum CPU count. */
+  cpuCount?: number;
+  /** Minimum memory in MiB (`mem`). */
+  memoryMiB?: number;
+  /** All must be on the machine. */
+  tags?: readonly string[];
+  notTags?: readonly string[];
+  zone?: string;
+  pool?: string;
+  systemId?: string;
+  /** Hostname or FQDN. */
+  name?: string;
+  /** Stored on the machine; `list({ agentName })` finds it again. */
+  agentName?: string;
+  comment?: string;
+  /** Report what would be allocated without allocating; safe to retry. */
+  dryRun?: boolean;
+}
+
+export interface DeployParams {
+  /**
+   * OS of the image. MAAS's deploy handler does not read `osystem`; it derives the OS
+   * from `distro_series`, which may be `os/series`. So `osystem` + `distroSeries`
+   * are sent as one `distro_series=osystem/series`.
+   */
+  osystem?: string;
+  /** `jammy` or `ubuntu/jammy`; MAAS's default series when both are omitted. */
+  distroSeries?: string;
+  /**
+   * Raw bootstrap data (cloud-init). The client base64-encodes it: MAAS stores
+   * user_data as sent and its metadata server decodes valid base64, which keeps
+   * binary-safe any data that is not plain text.
+   */
+  userData?: string | Uint8Array;
+  hweKernel?: string;
+  /** Run from memory: sends `ephemeral_deploy=true`. Never sent otherwise (see module note). */
+  ephemeralDeploy?: boolean;
+  /** MAAS 3.2+. */
+  enableHwSync?: boolean;
+  comment?: string;
+  agentName?: string;
+}
+
+export interface ReleaseParams {
+  erase?: boolean;
+  quickErase?: boolean;
+  secureErase?: boolean;
+  force?: boolean;
+  comment?: string;
+}
+
+export interface PowerOnParams {
+  /** Raw data; base64-encoded like deploy's user data. */
+  userData?: string | Uint8Array;
+  comment?: string;
+}
+
+export interface PowerOffParams {
+  stopMode?: "hard" | "soft";
+  comment?: string;
+}
+
+export interface UpdateMachineParams {
+  hostname?: string;
+  /** Bytes. */
+  swapSize?: number;
+}
+
+export interface MachinesService {
+  list(filters?: MachineFilters): Promise<Machine[]>;
+  /** NotFound when there is no such machine. */
+  get(systemId: string): Promise<Machine>;
+  /** Conflict when no available machine matches; BadRequest for an unknown tag, zone or pool. */
+  allocate(params?: AllocateParams): Promise<Machine>;
+  deploy(systemId: string, params?: DeployParams): Promise<Machine>;
+  release(systemId: string, params?: ReleaseParams): Promise<Machine>;
+  powerOn(systemId: string, params?: PowerOnParams): Promise<Machine>;
+  powerOff(systemId: string, params?: PowerOffParams): Promise<Machine>;
+  update(systemId: string, params: UpdateMachineParams): Promise<Machine>;
+}
+
+export class MaasMachinesService implements MachinesService {
+  readonly #http: MaasRequester;
+
+  constructor(http: MaasRequester) {
+    this.#http = http;
+  }
+
+  async list(filters: MachineFilters = {}): Promise<Machine[]> {
+    const body = await this.#http.request({
+      method: "GET",
+      path: "machines/",
+      query: {
+        id: filters.systemIds,
+        hostname: filters.hostnames,
+        zone: filters.zone,
+        pool: filters.pool,
+        tags: filters.tags,
+        agent_name: filters.agentName,
+      },
+    });
+    return parseList(MachineSchema, body, "GET machines/");
+  }
+
+  async get(systemId: string): Promise<Machine> {
+    const path = machinePath(systemId);
+    return parseResponse(MachineSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+  }
+
+  async allocate(params: AllocateParams = {}): Promise<Machine> {
+    const body = await this.#http.request({
+      method: "POST",
+      path: "machines/",
+      op: "allocate",
+      // A dry run changes nothing, so it may be repeated after an ambiguous failure.
+      idempotent: params.dryRun === true,
+      form: {
+        cpu_count: params.cpuCount,
+        mem: params.memoryMiB,
+        tags: params.tags,
+        not_tags: params.notTags,
+        zone: params.zone,
+        pool: params.pool,
+        system_id: params.systemId,
+        name: params.name,
+        agent_name: params.agentName,
+        comment: params.comment,
+        dry_run: flag(params.dryRun),
+      },
+    });
+    return parseResponse(MachineSchema, body, "POST machines/?op=allocate");
+  }
+
+  async deploy(systemId: string, params: DeployParams = {}): Promise<Machine> {
+    return this.#post(systemId, "deploy", {
+      distro_series: distroSeriesParam(params.osystem, params.distroSeries),
+      user_data: params.userData === undefined ? undefined : toBase64(params.userData),
+      hwe_kernel: params.hweKernel,
+      ephemeral_deploy: flag(params.ephemeralDeploy),
+      enable_hw_sync: flag(params.enableHwSync),
+      comment: params.comment,
+      agent_name: params.agentName,
+    });
+  }
+
+  async release(systemId: string, params: ReleaseParams = {}): Promise<Machine> {
+    return this.#post(systemId, "release", {
+      erase: flag(params.erase),
+      quick_erase: flag(params.quickErase),
+      secure_erase: flag(params.secureErase),
+      force: flag(params.force),
+      comment: params.comment,
+    });
+  }
+
+  async powerOn(systemId: string, params: PowerOnParams = {}): Promise<Machine> {
+    return this.#post(systemId, "power_on", {
+      user_data: params.userData === undefined ? undefined : toBase64(params.userData),
+      comment: params.comment,
+    });
+  }
+
+  async powerOff(systemId: string, params: PowerOffParams = {}): Promise<Machine> {
+    return this.#post(systemId, "power_off", { stop_mode: params.stopMode, comment: params.comment });
+  }
+
+  async update(systemId: string, params: UpdateMachineParams): Promise<Machine> {
+    const path = machinePath(systemId);
+    const body = await this.#http.request({
+      method: "PUT",
+      path,
+      form: { hostname: params.hostname, swap_size: params.swapSize },
+    });
+    return parseResponse(MachineSchema, body, `PUT ${path}`);
+  }
+
+  async #post(systemId: string, op: string, form: Record<string, string | number | undefined>): Promise<Machine> {
+    const path = machinePath(systemId);
+    const body = await this.#http.request({ method: "POST", path, op, form });
+    return parseResponse(MachineSchema, body, `POST ${path}?op=${op}`);
+  }
+}
+
+function machinePath(systemId: string): string {
+  return `machines/${segment(systemId)}/`;
+}
+
+/** "true" when set, otherwise not sent. */
+function flag(value: boolean | undefined): "true" | undefined {
+  return value === true ? "true" : undefined;
+}
+
+/**
+ * The `distro_series` value: `osystem/series` when both are known, the series as given
+ * otherwise. Refuses an OS without a series (MAAS would silently pick its default OS's
+ * default series) and an OS that contradicts an `os/series` value.
+ */
+export function distroSeriesParam(osystem: string | undefined, distroSeries: string | undefined): string | undefined {
+  const op = "POST machines/{system_id}/?op=deploy";
+  if (distroSeries === undefined || distroSeries === "") {
+    if (osystem === undefined || osystem === "") return undefined;
+    throw new MaasBadRequestError({
+      op,
+      body: `osystem "${osystem}" given without distroSeries`,
+      fieldErrors: { distro_series: ["Required when osystem is given: MAAS selects the OS through distro_series."] },
+    });
+  }
+  if (osystem === undefined || osystem === "") return distroSeries;
+  if (distroSeries.includes("/")) {
+    if (parseImageName(distroSeries).osystem === osystem.toLowerCase()) return distroSeries;
+    throw new MaasBadRequestError({
+      op,
+      body: `osystem "${osystem}" contradicts distroSeries "${distroSeries}"`,
+      fieldErrors: { distro_series: [`Names a different OS than osystem "${osystem}".`] },
+    });
+  }
+  return `${osystem}/${distroSeries}`;
+}
+
+function toBase64(data: string | Uint8Array): string {
+  return (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data)).toString("base64");
+}

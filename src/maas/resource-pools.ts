@@ -1,0 +1,38 @@
+// Resource pools. MAAS names the collection `resourcepools/` but a single pool
+// `resourcepool/{id}/` (singular); the default pool is id 0, "Default pool".
+import { Type } from "@sinclair/typebox";
+import type { MaasRequester } from "./http.ts";
+import { segment } from "./form.ts";
+import { openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+
+const ResourcePoolSchema = openObject({
+  id: Type.Integer(),
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+});
+
+export type ResourcePool = MaasObject<typeof ResourcePoolSchema>;
+
+export interface ResourcePoolsService {
+  list(): Promise<ResourcePool[]>;
+  /** By id (MAAS also accepts the name here). NotFound when there is no such pool. */
+  get(idOrName: number | string): Promise<ResourcePool>;
+}
+
+export class MaasResourcePoolsService implements ResourcePoolsService {
+  readonly #http: MaasRequester;
+
+  constructor(http: MaasRequester) {
+    this.#http = http;
+  }
+
+  async list(): Promise<ResourcePool[]> {
+    const body = await this.#http.request({ method: "GET", path: "resourcepools/" });
+    return parseList(ResourcePoolSchema, body, "GET resourcepools/");
+  }
+
+  async get(idOrName: number | string): Promise<ResourcePool> {
+    const path = `resourcepool/${segment(idOrName)}/`;
+    return parseResponse(ResourcePoolSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+  }
+}

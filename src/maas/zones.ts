@@ -1,0 +1,37 @@
+// Availability zones: the failure domains a MaasCluster offers, and the zone part of
+// a providerID (maas:///<zone>/<system-id>).
+import { Type } from "@sinclair/typebox";
+import type { MaasRequester } from "./http.ts";
+import { segment } from "./form.ts";
+import { openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+
+const ZoneSchema = openObject({
+  id: Type.Integer(),
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+});
+
+export type Zone = MaasObject<typeof ZoneSchema>;
+
+export interface ZonesService {
+  list(): Promise<Zone[]>;
+  /** NotFound when there is no such zone. */
+  get(name: string): Promise<Zone>;
+}
+
+export class MaasZonesService implements ZonesService {
+  readonly #http: MaasRequester;
+
+  constructor(http: MaasRequester) {
+    this.#http = http;
+  }
+
+  async list(): Promise<Zone[]> {
+    return parseList(ZoneSchema, await this.#http.request({ method: "GET", path: "zones/" }), "GET zones/");
+  }
+
+  async get(name: string): Promise<Zone> {
+    const path = `zones/${segment(name)}/`;
+    return parseResponse(ZoneSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+  }
+}
