@@ -1,0 +1,115 @@
+// Starting etcd and kube-apiserver as children and waiting until each answers.
+// The flags are the smallest set under which kube-apiserver 1.34 serves a
+// full API with RBAC: static-token admin, our serving cert, service-account
+// keys (tokens can be issued), and no ServiceAccount admission (no controller
+// manager runs to create default service accounts).
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Child } from "./children.ts";
+import type { ControlPlaneSecrets } from "./certs.ts";
+import { freePorts } from "./ports.ts";
+import { ExitedBeforeReadyError, waitUntilReady } from "./probe.ts";
+
+export interface EtcdInstance {
+  child: Child;
+  clientUrl: string;
+}
+
+export interface ApiServerSpec {
+  binary: string;
+  dir: string;
+  port: number;
+  etcdUrl: string;
+  secrets: ControlPlaneSecrets;
+  readyTimeoutMs: number;
+}
+
+const portAttempts = 3;
+
+/** Starts etcd on free ports, retrying when another process takes a port first. */
+export async function startEtcd(binary: string, dir: string, readyTimeoutMs: number): Promise<EtcdInstance> {
+  const dataDir = join(dir, "etcd");
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  for (let attempt = 1; ; attempt++) {
+    const [clientPort, peerPort] = await freePorts(2);
+    const clientUrl = `http://127.0.0.1:${String(clientPort)}`;
+    const child = new Child({
+      name: "etcd",
+      command: binary,
+      args: [
+        "--name=testenv",
+        `--data-dir=${dataDir}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${String(peerPort)}`,
+        "--log-level=warn",
+      ],
+      logPath: join(dir, "etcd.log"),
+      cwd: dir,
+    });
+    try {
+      await waitUntilReady(child, { url: `${clientUrl}/health` }, readyTimeoutMs);
+      return { child, clientUrl };
+    } catch (err) {
+      await child.kill();
+      if (attempt < portAttempts && (await lostPortRace(err))) continue;
+      throw err;
+    }
+  }
+}
+
+/** Picks a free port for kube-apiserver and starts it there, retrying on a lost port race. */
+export async function startApiServerOnFreePort(spec: Omit<ApiServerSpec, "port">): Promise<{ child: Child; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const [port] = await freePorts(1);
+    if (port === undefined) throw new Error("no free port");
+    try {
+      return { child: await startApiServer({ ...spec, port }), port };
+    } catch (err) {
+      if (attempt < portAttempts && (await lostPortRace(err))) continue;
+      throw err;
+    }
+  }
+}
+
+/** Starts kube-apiserver on the given port; on failure the child is already gone. */
+export async function startApiServer(spec: ApiServerSpec): Promise<Child> {
+  const s = spec.secrets;
+  const child = new Child({
+    name: "kube-apiserver",
+    command: spec.binary,
+    args: [
+      `--etcd-servers=${spec.etcdUrl}`,
+      `--secure-port=${String(spec.port)}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--cert-dir=${join(spec.dir, "apiserver-certs")}`,
+      `--tls-cert-file=${s.servingCertPath}`,
+      `--tls-private-key-file=${s.servingKeyPath}`,
+      `--client-ca-file=${s.caCertPath}`,
+      "--service-cluster-ip-range=10.0.0.0/24",
+      "--authorization-mode=RBAC",
+      `--token-auth-file=${s.tokenFilePath}`,
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+      `--service-account-key-file=${s.serviceAccountPubPath}`,
+      `--service-account-signing-key-file=${s.serviceAccountKeyPath}`,
+      "--disable-admission-plugins=ServiceAccount",
+      "--allow-privileged=true",
+    ],
+    logPath: join(spec.dir, "kube-apiserver.log"),
+    cwd: spec.dir,
+  });
+  try {
+    const ca = await readFile(s.caCertPath, "utf8");
+    await waitUntilReady(child, { url: `https://127.0.0.1:${String(spec.port)}/readyz`, ca, token: s.adminToken }, spec.readyTimeoutMs);
+    return child;
+  } catch (err) {
+    await child.kill();
+    throw err;
+  }
+}
+
+async function lostPortRace(err: unknown): Promise<boolean> {
+  if (!(err instanceof ExitedBeforeReadyError)) return false;
+  const log = await readFile(err.logPath, "utf8").catch(() => "");
+  return log.includes("address already in use");
+}
