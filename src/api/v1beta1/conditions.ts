@@ -1,0 +1,64 @@
+// Condition types and reasons the controllers write. Names reuse CAPI v1beta2's where CAPI
+// has one (api/core/v1beta2/condition_consts.go), so tools that know CAPI read ours too.
+// `Ready` is the summary CAPI mirrors into the Machine's/Cluster's InfrastructureReady.
+
+// ── Condition types ─────────────────────────────────────────────────────────────────
+
+/** Summary of all other conditions; CAPI mirrors it into InfrastructureReady. */
+export const ReadyCondition = "Ready";
+/** The MAAS machine is allocated and deployed (MaasMachine). */
+export const MachineDeployedCondition = "MachineDeployed";
+/** The MAAS DNS resource for the control-plane name exists and holds the control-plane IPs (MaasCluster). */
+export const DNSResourceReadyCondition = "DNSResourceReady";
+/** Every zone in spec.failureDomains exists in MAAS (MaasCluster). */
+export const FailureDomainsReadyCondition = "FailureDomainsReady";
+/** Reconciliation is paused by the cluster or the object (CAPI's Paused condition). */
+export const PausedCondition = "Paused";
+
+// ── Reasons reused from CAPI v1beta2 ────────────────────────────────────────────────
+
+/** A condition is true and nothing needs attention. */
+export const ReadyReason = "Ready";
+/** A summary condition is false because another condition is false. */
+export const NotReadyReason = "NotReady";
+/** A summary condition is unknown because another condition is unknown. */
+export const ReadyUnknownReason = "ReadyUnknown";
+/** The infra machine waits for the Cluster's infrastructure to be provisioned. */
+export const WaitingForClusterInfrastructureReadyReason = "WaitingForClusterInfrastructureReady";
+/** The infra machine waits for the bootstrap provider's data Secret. */
+export const WaitingForBootstrapDataReason = "WaitingForBootstrapData";
+/** The object is being deleted and its MAAS resources released. */
+export const DeletingReason = "Deleting";
+/** Deletion finished; the finalizer is about to be removed. */
+export const DeletionCompletedReason = "DeletionCompleted";
+/** The object or its cluster carries the paused annotation / spec.paused. */
+export const PausedReason = "Paused";
+/** Reconciliation is not paused. */
+export const NotPausedReason = "NotPaused";
+/** An unexpected error; the controller logs carry the detail. */
+export const InternalErrorReason = "InternalError";
+
+// ── Reasons of this provider ────────────────────────────────────────────────────────
+
+/** MAAS had no machine matching the constraints, or refused the allocation. */
+export const MachineAllocationFailedReason = "MachineAllocationFailed";
+/** MAAS is deploying the machine; the controller polls until it is Deployed. */
+export const MachineDeployingReason = "MachineDeploying";
+/** MAAS reports the machine Deployed. */
+export const MachineDeployedReason = "MachineDeployed";
+/** MAAS refused the deploy or the machine went to "Failed deployment". */
+export const MachineDeployFailedReason = "MachineDeployFailed";
+/** spec.ephemeral is set but this MAAS version or image cannot deploy into memory. */
+export const EphemeralDeployUnsupportedReason = "EphemeralDeployUnsupported";
+/** The machine recorded in spec.systemID no longer exists in MAAS. */
+export const MachineNotFoundReason = "MachineNotFound";
+/** The machine is being released back to MAAS. */
+export const MachineReleasingReason = "MachineReleasing";
+/** MAAS could not be reached or answered 5xx; the controller retries. */
+export const MaasUnavailableReason = "MaasUnavailable";
+/** The control-plane DNS resource could not be created or updated. */
+export const DNSResourceFailedReason = "DNSResourceFailed";
+/** No control-plane machine has an address yet, so the DNS resource is not written. */
+export const WaitingForControlPlaneAddressesReason = "WaitingForControlPlaneAddresses";
+/** A zone named in spec.failureDomains does not exist in MAAS. */
+export const FailureDomainNotFoundReason = "FailureDomainNotFound";

@@ -1,0 +1,200 @@
+// MaasMachine: the CAPI InfraMachine for one MAAS machine. The spec says what to allocate
+// and how to deploy it; the status mirrors what MAAS reports and what CAPI reads.
+import { Type } from "@sinclair/typebox";
+import type { Static } from "@sinclair/typebox";
+import {
+  MachineAddressesSchema,
+  ObjectMetaSchema,
+  conditionsSchema,
+  initializationSchema,
+} from "./common-types.ts";
+import { AGE_COLUMN, CLUSTER_NAME_LABEL_JSONPATH, conditionStatusJsonPath } from "./crd-source.ts";
+import type { CrdSource, PrinterColumn } from "./crd-source.ts";
+import { API_VERSION } from "./groupversion.ts";
+import { ListSet, StringEnum, celRules } from "./schema-helpers.ts";
+
+/**
+ * A MAAS image: a series (`jammy`), or `<os>/<series>` (`ubuntu/jammy`, `rhel/rocky-92`,
+ * `custom/name`). At most one slash, no spaces.
+ */
+export const IMAGE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$";
+
+/** Why a spec with both fields set is refused; names both fields and the fix. */
+export const EPHEMERAL_ALIAS_MESSAGE =
+  "ephemeral and deployInMemory must agree when both are set: deployInMemory is a deprecated alias of " +
+  "ephemeral, and ephemeral defaults to false. Set ephemeral to the same value, or replace deployInMemory with ephemeral.";
+
+export const MaasMachineSpecSchema = Type.Object(
+  {
+    minCPU: Type.Integer({
+      description: "minCPU is the minimum number of CPU cores the MAAS machine must have.",
+      format: "int32",
+      minimum: 1,
+    }),
+    minMemory: Type.Integer({
+      description: "minMemory is the minimum memory the MAAS machine must have, in MiB.",
+      format: "int32",
+      minimum: 1,
+    }),
+    minDiskSize: Type.Optional(
+      Type.Integer({
+        description: "minDiskSize is the minimum size of the machine's boot disk, in GiB.",
+        format: "int32",
+        minimum: 1,
+      }),
+    ),
+    image: Type.String({
+      description:
+        "image is the MAAS image to deploy: a series (jammy) or <os>/<series> (ubuntu/jammy, rhel/rocky-92, custom/name).",
+      minLength: 1,
+      maxLength: 256,
+      pattern: IMAGE_PATTERN,
+    }),
+    resourcePool: Type.Optional(
+      Type.String({
+        description: "resourcePool is the MAAS resource pool to allocate the machine from.",
+        minLength: 1,
+        maxLength: 256,
+      }),
+    ),
+    tags: Type.Optional(
+      ListSet(
+        Type.String({ minLength: 1, maxLength: 256, pattern: "^[^\\s,]+$" }),
+        { description: "tags are MAAS tag names the machine must all carry.", maxItems: 64 },
+      ),
+    ),
+    failureDomain: Type.Optional(
+      Type.String({
+        description:
+          "failureDomain is the MAAS zone to allocate the machine in. CAPI sets the Machine's failure domain; this field is kept for the v1beta1 contract.",
+        minLength: 1,
+        maxLength: 256,
+      }),
+    ),
+    providerID: Type.Optional(
+      Type.String({
+        description:
+          "providerID is the machine's ID as the Node shows it, maas:///<zone>/<system-id>. Set by the controller; immutable once set.",
+        minLength: 1,
+        maxLength: 512,
+        ...celRules({ rule: "self == oldSelf", message: "providerID is immutable once set" }),
+      }),
+    ),
+    systemID: Type.Optional(
+      Type.String({
+        description: "systemID is the MAAS system ID of the allocated machine. Set by the controller; immutable once set.",
+        minLength: 1,
+        maxLength: 64,
+        ...celRules({ rule: "self == oldSelf", message: "systemID is immutable once set" }),
+      }),
+    ),
+    ephemeral: Type.Optional(
+      Type.Boolean({
+        description:
+          "ephemeral, if true, deploys the machine into memory instead of disk (MAAS ephemeral_deploy; MAAS 3.5+ for non-Ubuntu images). Defaults to false.",
+        default: false,
+      }),
+    ),
+    deployInMemory: Type.Optional(
+      Type.Boolean({
+        description:
+          "Deprecated: use ephemeral. deployInMemory is accepted so manifests written for other MAAS providers keep working; when set, it must equal ephemeral.",
+      }),
+    ),
+  },
+  {
+    description: "MaasMachineSpec says which MAAS machine to allocate and how to deploy it.",
+    ...celRules({
+      // `ephemeral` is defaulted before validation, so "both set" is "deployInMemory set":
+      // the alias can never silently disagree with the field the controllers read.
+      rule: "!has(self.deployInMemory) || self.deployInMemory == (has(self.ephemeral) ? self.ephemeral : false)",
+      message: EPHEMERAL_ALIAS_MESSAGE,
+      fieldPath: ".deployInMemory",
+      reason: "FieldValueInvalid",
+    }),
+  },
+);
+export type MaasMachineSpec = Static<typeof MaasMachineSpecSchema>;
+
+/**
+ * Whether to deploy into memory. `ephemeral` wins when present (the API server always
+ * defaults it, and refuses a disagreeing `deployInMemory`); the alias only decides for
+ * specs that never went through the server.
+ */
+export function effectiveEphemeral(spec: Pick<MaasMachineSpec, "ephemeral" | "deployInMemory">): boolean {
+  return spec.ephemeral ?? spec.deployInMemory ?? false;
+}
+
+/** Where MAAS deployed the machine (its `ephemeral_deploy` flag; MAAS calls it the deployment target). */
+export const DeploymentTargetSchema = StringEnum(["memory", "disk"], {
+  description: "deploymentTarget is where MAAS deployed the machine: memory (ephemeral) or disk.",
+});
+export type DeploymentTarget = Static<typeof DeploymentTargetSchema>;
+
+export const MaasMachineStatusSchema = Type.Object(
+  {
+    ready: Type.Optional(
+      Type.Boolean({
+        description: "ready is true when the machine is deployed (CAPI v1beta1 contract; v1beta2 reads initialization.provisioned).",
+      }),
+    ),
+    initialization: Type.Optional(initializationSchema("machine's infrastructure")),
+    addresses: Type.Optional(MachineAddressesSchema),
+    conditions: Type.Optional(
+      conditionsSchema("conditions are the observations of the MaasMachine's state; Ready summarises them."),
+    ),
+    failureReason: Type.Optional(
+      Type.String({
+        description: "failureReason is a terminal failure reason (deprecated CAPI v1beta1 contract; use conditions).",
+        maxLength: 256,
+      }),
+    ),
+    failureMessage: Type.Optional(
+      Type.String({
+        description: "failureMessage explains a terminal failure (deprecated CAPI v1beta1 contract; use conditions).",
+        maxLength: 10240,
+      }),
+    ),
+    failureDomain: Type.Optional(
+      Type.String({ description: "failureDomain is the MAAS zone the machine was placed in.", minLength: 1, maxLength: 256 }),
+    ),
+    machineState: Type.Optional(
+      Type.String({ description: "machineState is the MAAS status name of the machine, e.g. Deploying, Deployed." }),
+    ),
+    machinePowered: Type.Optional(Type.Boolean({ description: "machinePowered is true when MAAS reports the machine powered on." })),
+    hostname: Type.Optional(Type.String({ description: "hostname is the machine's hostname in MAAS." })),
+    deploymentTarget: Type.Optional(DeploymentTargetSchema),
+  },
+  { description: "MaasMachineStatus is the observed state of the MAAS machine." },
+);
+export type MaasMachineStatus = Static<typeof MaasMachineStatusSchema>;
+
+export const MaasMachineSchema = Type.Object({
+  apiVersion: Type.Literal(API_VERSION),
+  kind: Type.Literal("MaasMachine"),
+  metadata: ObjectMetaSchema,
+  spec: MaasMachineSpecSchema,
+  status: Type.Optional(MaasMachineStatusSchema),
+});
+export type MaasMachine = Static<typeof MaasMachineSchema>;
+
+export const maasMachinePrinterColumns: readonly PrinterColumn[] = [
+  { name: "Cluster", type: "string", jsonPath: CLUSTER_NAME_LABEL_JSONPATH, description: "Cluster this MaasMachine belongs to." },
+  { name: "State", type: "string", jsonPath: ".status.machineState", description: "MAAS status of the machine." },
+  { name: "System ID", type: "string", jsonPath: ".spec.systemID", description: "MAAS system ID." },
+  { name: "ProviderID", type: "string", jsonPath: ".spec.providerID", description: "Provider ID of the Node.", priority: 1 },
+  { name: "Ephemeral", type: "boolean", jsonPath: ".spec.ephemeral", description: "Deployed into memory instead of disk." },
+  { name: "Ready", type: "string", jsonPath: conditionStatusJsonPath("Ready"), description: "Ready condition status." },
+  AGE_COLUMN,
+];
+
+export const maasMachineCrdSource: CrdSource = {
+  kind: "MaasMachine",
+  plural: "maasmachines",
+  singular: "maasmachine",
+  shortNames: ["maasm"],
+  description: "MaasMachine is a MAAS machine allocated and deployed for a Cluster API Machine.",
+  spec: MaasMachineSpecSchema,
+  status: MaasMachineStatusSchema,
+  printerColumns: maasMachinePrinterColumns,
+};
