@@ -222,7 +222,7 @@ export function errorFromResponse(options: {
       return new MaasUnavailableError({ op, status, body, ...retry });
     default:
       if (status >= 500) return new MaasServerError({ op, status, body });
-      return new MaasUnexpectedResponseError({ op, status, body, message: responseMessage(op, status, body) });
+      return new MaasUnexpectedResponseError({ op, status, body, message: `unexpected ${statusDetail(status, body)}` });
   }
 }
 
@@ -249,8 +249,13 @@ export function parseFieldErrors(body: string): FieldErrors | undefined {
 }
 
 function responseMessage(op: string, status: number | undefined, body: string): string {
+  return `MAAS ${op}: ${statusDetail(status, body)}`;
+}
+
+/** "HTTP 409: <start of MAAS's text>". */
+function statusDetail(status: number | undefined, body: string): string {
   const text = truncate(body.trim().replace(/\s+/g, " "), MAX_MESSAGE_BODY_CHARS);
-  const where = status === undefined ? `MAAS ${op}` : `MAAS ${op}: HTTP ${status}`;
+  const where = status === undefined ? "refused by the client before sending" : `HTTP ${status}`;
   return text === "" ? where : `${where}: ${text}`;
 }
 

@@ -92,7 +92,8 @@ export function parseRetryAfterMs(value: string | undefined, nowMs: number): num
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const dateMs = Date.parse(text);
+  // An HTTP-date always names a weekday and month; bare numbers such as "-1" are not dates.
+  const dateMs = /[A-Za-z]/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(dateMs)) return undefined;
   return Math.max(0, dateMs - nowMs);
 }
