@@ -8,8 +8,11 @@ import { WorkQueue } from "./workqueue.ts";
 async function sample(registry: Registry, name: string, labels: Record<string, string>, metricName = name): Promise<number | undefined> {
   const metric = registry.getSingleMetric(name);
   assert.ok(metric, `metric ${name} is registered`);
-  const data = await metric.get();
-  return data.values.find(
+  // Histograms and summaries name each sample; counters and gauges do not.
+  const values: Array<{ value: number; labels: Partial<Record<string, string | number>>; metricName?: string }> = (
+    await metric.get()
+  ).values;
+  return values.find(
     (v) => (v.metricName ?? name) === metricName && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
   )?.value;
 }
