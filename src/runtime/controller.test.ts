@@ -9,10 +9,10 @@ import { TerminalError, type ReconcileContext, type Reconciler, type Request, ty
 
 interface Call {
   key: string;
+  settled: boolean;
   ctx: ReconcileContext;
   startedAtMs: number;
   finish(result?: Result): void;
-  fail(error: unknown): void;
 }
 
 /** A reconciler the test drives by hand: every call waits until the test settles it. */
@@ -29,27 +29,28 @@ class ManualReconciler implements Reconciler {
     if (this.running.has(key)) this.sameKeyOverlap = true;
     this.running.set(key, 1);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.running.size);
-    return new Promise((resolve, reject) => {
-      const end = (): void => void this.running.delete(key);
-      this.calls.push({
+    return new Promise((resolve) => {
+      const call: Call = {
         key,
+        settled: false,
         ctx,
         startedAtMs: this.clock.now(),
         finish: (result) => {
           end();
           resolve(result);
         },
-        fail: (error) => {
-          end();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      });
+      };
+      const end = (): void => {
+        call.settled = true;
+        this.running.delete(key);
+      };
+      this.calls.push(call);
     });
   }
 
   /** The calls not yet settled. */
   get open(): Call[] {
-    return this.calls.filter((c) => this.running.has(c.key) && c === this.calls.findLast((d) => d.key === c.key));
+    return this.calls.filter((c) => !c.settled);
   }
 }
 
@@ -163,6 +164,21 @@ describe("Controller", () => {
         name: "m-0",
         reconcileId: first.reconcileId,
       });
+      await controller.shutdown(0);
+    });
+
+    it("leaves namespace out of a cluster-scoped object's logger", async () => {
+      const clock = new FakeClock(0);
+      const contexts: ReconcileContext[] = [];
+      const controller = newController(
+        { reconcile: (_request, ctx) => Promise.resolve(void contexts.push(ctx)) },
+        clock,
+      );
+      controller.start();
+      controller.enqueue({ name: "zone-a" });
+      await clock.advance(0);
+      assert.equal("namespace" in (contexts[0]?.log.bindings() ?? {}), false);
+      assert.equal(contexts[0]?.log.bindings().name, "zone-a");
       await controller.shutdown(0);
     });
   });

@@ -46,8 +46,8 @@ export class Controller {
   private readonly reconcileTimeoutMs: number | undefined;
   private readonly queue: WorkQueue;
 
-  /** Aborted at shutdown so idle workers stop waiting for keys. */
-  private readonly stopTaking = new AbortController();
+  /** Set at shutdown: workers take no further keys. */
+  private stopRequested = false;
   /** One per running reconcile, aborted when the shutdown deadline passes. */
   private readonly inFlight = new Set<AbortController>();
   private workerLoops: Array<Promise<void>> = [];
@@ -117,7 +117,8 @@ export class Controller {
 
   private async stop(deadlineMs: number): Promise<void> {
     this.log.info("Stopping workers");
-    this.stopTaking.abort();
+    this.stopRequested = true;
+    // Wakes idle workers with undefined; a worker handed a key left in the queue gives it back.
     this.queue.shutDown();
     const finished = await this.settlesWithin(Promise.all(this.workerLoops), deadlineMs);
     if (finished) {
@@ -142,10 +143,10 @@ export class Controller {
 
   private async runWorker(): Promise<void> {
     for (;;) {
-      const key = await this.queue.get(this.stopTaking.signal);
+      const key = await this.queue.get();
       if (key === undefined) return;
-      // Handed out just as shutdown began: give it back rather than start new work.
-      if (this.stopTaking.signal.aborted) {
+      // Still queued when shutdown began: give it back rather than start new work.
+      if (this.stopRequested) {
         this.queue.done(key);
         return;
       }
@@ -156,7 +157,11 @@ export class Controller {
   private async processItem(key: string): Promise<void> {
     const request = parseRequestKey(key);
     const reconcileId = randomBytes(4).toString("hex");
-    const log = this.log.child({ namespace: request.namespace, name: request.name, reconcileId });
+    const log = this.log.child({
+      ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
+      name: request.name,
+      reconcileId,
+    });
     const abort = new AbortController();
     this.inFlight.add(abort);
     let timeout: TimerHandle | undefined;
