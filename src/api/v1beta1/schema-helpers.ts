@@ -29,7 +29,8 @@ if (!FormatRegistry.Has("date-time")) {
 
 /** A copy of a shared schema with its own description, for `kubectl explain` at each use. */
 export function described<T extends TSchema>(schema: T, description: string): T {
-  return CloneType(schema, { description });
+  // CloneType's own options lose to the schema's, so the description is set on the copy.
+  return Object.assign(CloneType(schema), { description });
 }
 
 /** A `type: string` + `enum` schema whose static type is the union of the values. */
