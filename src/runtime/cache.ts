@@ -51,13 +51,16 @@ export class IndexedStore<T extends KubeObject> {
     return [...this.items.keys()];
   }
 
-  byIndex(indexName: string, value: string): T[] {
+  /** Keys of the objects an index holds under `value`. */
+  keysByIndex(indexName: string, value: string): string[] {
     const index = this.indices.get(indexName);
     if (index === undefined) throw new Error(`no indexer named ${indexName}`);
-    const keys = index.get(value);
-    if (keys === undefined) return [];
+    return [...(index.get(value) ?? [])];
+  }
+
+  byIndex(indexName: string, value: string): T[] {
     const found: T[] = [];
-    for (const key of keys) {
+    for (const key of this.keysByIndex(indexName, value)) {
       const obj = this.items.get(key);
       if (obj !== undefined) found.push(obj);
     }

@@ -117,6 +117,11 @@ export class Informer<T extends KubeObject> {
     return this.store.byIndex(indexName, value).map((obj) => structuredClone(obj));
   }
 
+  /** `namespace/name` keys under an index value; cheap, no copies (for watch mappings). */
+  keysByIndex(indexName: string, value: string): string[] {
+    return this.store.keysByIndex(indexName, value);
+  }
+
   /** Number of cached objects; cheap, no copies. */
   get size(): number {
     return this.store.size;

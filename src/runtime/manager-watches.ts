@@ -1,0 +1,80 @@
+import type { Informer, InformerEvent } from "./informer.ts";
+import { CLUSTER_NAME_INDEX, CLUSTER_NAME_LABEL, clusterNameIndexValue } from "./indexers.ts";
+import type { KindSpec, KubeObject } from "./kube-object.ts";
+import { findOwnerReference } from "./owner-references.ts";
+import { parseRequestKey, type Request } from "./result.ts";
+
+/** Decides whether an informer event should enqueue anything (controller-runtime's predicates). */
+export type EventPredicate = (event: InformerEvent<KubeObject>) => boolean;
+
+/** Maps a secondary object to the primary objects to reconcile. */
+export type MapFunc = (obj: KubeObject) => Request[];
+
+/** A secondary kind whose changes enqueue primaries through `map`. */
+export interface WatchSpec {
+  kind: KindSpec;
+  map: MapFunc;
+  /** Defaults to {@link resourceVersionChanged}. */
+  predicate?: EventPredicate;
+}
+
+/** Adds and deletes pass; an update passes when the object really changed (drops resyncs). */
+export const resourceVersionChanged: EventPredicate = (event) =>
+  event.type !== "update" ||
+  (!event.resync && event.object.metadata.resourceVersion !== event.oldObject.metadata.resourceVersion);
+
+/** Like controller-runtime's GenerationChangedPredicate: status-only writes do not enqueue. */
+export const generationChanged: EventPredicate = (event) =>
+  event.type !== "update" || (!event.resync && event.object.metadata.generation !== event.oldObject.metadata.generation);
+
+/**
+ * The default for a controller's own kind: every real change, plus the periodic
+ * resync, which re-reconciles each object now and then (controller-runtime's
+ * SyncPeriod) so drift outside Kubernetes (in MAAS) is noticed without polling.
+ */
+export const changedOrResync: EventPredicate = (event) => event.type !== "update" || event.resync || resourceVersionChanged(event);
+
+export function requestFor(obj: KubeObject): Request {
+  const { namespace, name } = obj.metadata;
+  return namespace === undefined || namespace === "" ? { name } : { namespace, name };
+}
+
+/**
+ * Maps an object to the primary named by its owner reference of the given group
+ * and kind (same namespace), e.g. a MaasMachine's events to its owning Machine's
+ * controller, or used the other way round with {@link mapByName}.
+ */
+export function mapToOwner(owner: { group: string; kind: string }): MapFunc {
+  return (obj) => {
+    const ref = findOwnerReference(obj, owner);
+    return ref === undefined ? [] : [{ ...requestFor(obj), name: ref.name }];
+  };
+}
+
+/** Maps an object to the primary a reference inside it names, e.g. a CAPI Machine's spec.infrastructureRef → its MaasMachine. */
+export function mapByReference(pick: (obj: KubeObject) => { kind?: string; name?: string; namespace?: string } | undefined, kind: string): MapFunc {
+  return (obj) => {
+    const ref = pick(obj);
+    if (ref?.name === undefined || ref.kind !== kind) return [];
+    const namespace = ref.namespace ?? obj.metadata.namespace;
+    return [namespace === undefined || namespace === "" ? { name: ref.name } : { namespace, name: ref.name }];
+  };
+}
+
+/**
+ * Maps a CAPI Cluster to every primary labelled with its name, through the primary
+ * informer's cluster-name index: no list call, only a lookup in memory.
+ */
+export function mapClusterToLabelled(primary: Informer<KubeObject>): MapFunc {
+  return (cluster) => {
+    const value = clusterNameIndexValue(cluster.metadata.namespace ?? "", cluster.metadata.name);
+    return primary.keysByIndex(CLUSTER_NAME_INDEX, value).map(parseRequestKey);
+  };
+}
+
+/** Maps an object to the primary of the same namespace named by its cluster-name label. */
+export function mapByClusterLabel(obj: KubeObject): Request[] {
+  const cluster = obj.metadata.labels?.[CLUSTER_NAME_LABEL];
+  if (cluster === undefined) return [];
+  return [{ ...requestFor(obj), name: cluster }];
+}
