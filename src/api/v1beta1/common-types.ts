@@ -14,7 +14,7 @@ export const ConditionStatusSchema = StringEnum(["True", "False", "Unknown"], {
 });
 export type ConditionStatus = Static<typeof ConditionStatusSchema>;
 
-/** metav1.Condition, with the same limits the upstream CRDs carry. */
+/** metav1.Condition, with the same limits the upstream CRDs carry (message optional, see below). */
 export const ConditionSchema = Type.Object(
   {
     type: Type.String({
@@ -41,10 +41,14 @@ export const ConditionSchema = Type.Object(
       maxLength: 1024,
       pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
     }),
-    message: Type.String({
-      description: "message is a human readable message with details about the transition; it may be empty.",
-      maxLength: 32768,
-    }),
+    // Optional, unlike metav1.Condition: Go always serialises it, TypeScript omits an
+    // unset field, and the CAPI contract reads a missing message as empty.
+    message: Type.Optional(
+      Type.String({
+        description: "message is a human readable message with details about the transition; it may be empty.",
+        maxLength: 32768,
+      }),
+    ),
   },
   { description: "Condition contains details for one aspect of the current state of this API resource." },
 );

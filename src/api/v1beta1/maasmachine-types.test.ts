@@ -110,6 +110,8 @@ describe("MaasMachineStatus schema", () => {
           lastTransitionTime: "2025-01-02T03:04:05.123+01:00",
           observedGeneration: 3,
         },
+        // A message left unset reads as empty, as the CAPI contract has it.
+        { type: "Paused", status: "False", reason: "NotPaused", lastTransitionTime: "2025-01-02T03:04:05Z" },
       ],
       machineState: "Deployed",
       machinePowered: true,

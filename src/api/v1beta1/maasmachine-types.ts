@@ -98,7 +98,7 @@ export const MaasMachineSpecSchema = Type.Object(
     deployInMemory: Type.Optional(
       Type.Boolean({
         description:
-          "Deprecated: use ephemeral. deployInMemory is accepted so manifests written for other MAAS providers keep working; when set, it must equal ephemeral.",
+          "Deprecated: use ephemeral. Accepted so manifests written for other MAAS providers are never silently deployed to disk. When set it must equal ephemeral (which defaults to false), so deployInMemory: true needs ephemeral: true beside it.",
       }),
     ),
   },
