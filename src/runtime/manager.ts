@@ -28,6 +28,8 @@ export interface LeaderElectionOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Called when this replica becomes the leader, just before its controllers start. */
+  onStartedLeading?: () => void;
 }
 
 export type InformerTuning = Pick<
@@ -230,7 +232,11 @@ export class Manager {
       this.startControllers();
       return;
     }
-    this.election = this.elector.run(this.electionStop.signal, () => this.startControllers()).then((outcome) => {
+    const onStartedLeading = this.opts.leaderElection?.onStartedLeading;
+    this.election = this.elector.run(this.electionStop.signal, () => {
+      onStartedLeading?.();
+      this.startControllers();
+    }).then((outcome) => {
       if (outcome === "lost") this.leadershipLost();
     });
   }
