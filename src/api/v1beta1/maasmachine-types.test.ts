@@ -81,10 +81,10 @@ describe("effectiveEphemeral", () => {
     [{ deployInMemory: false }, false],
     [{ ephemeral: true, deployInMemory: true }, true],
     [{ ephemeral: false, deployInMemory: false }, false],
-    // Unreachable through the API server (its CEL rule refuses the disagreement); the
-    // canonical field decides so a spec built in code is never read two ways.
+    // The server stores a defaulted ephemeral: false beside the alias; the alias wins.
+    [{ ephemeral: false, deployInMemory: true }, true],
+    // Refused by the server's CEL rule; memory still wins for a spec built in code.
     [{ ephemeral: true, deployInMemory: false }, true],
-    [{ ephemeral: false, deployInMemory: true }, false],
   ];
   for (const [spec, expected] of cases) {
     it(`is ${String(expected)} for ${JSON.stringify(spec)}`, () => assert.equal(effectiveEphemeral(spec), expected));

@@ -19,10 +19,10 @@ import { ListSet, StringEnum, celRules } from "./schema-helpers.ts";
  */
 export const IMAGE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$";
 
-/** Why a spec with both fields set is refused; names both fields and the fix. */
+/** Why `ephemeral: true` with `deployInMemory: false` is refused; names both fields and the fix. */
 export const EPHEMERAL_ALIAS_MESSAGE =
-  "ephemeral and deployInMemory must agree when both are set: deployInMemory is a deprecated alias of " +
-  "ephemeral, and ephemeral defaults to false. Set ephemeral to the same value, or replace deployInMemory with ephemeral.";
+  "ephemeral: true contradicts deployInMemory: false; deployInMemory is a deprecated alias of ephemeral. " +
+  "Remove deployInMemory (or set it to true).";
 
 export const MaasMachineSpecSchema = Type.Object(
   {
@@ -98,16 +98,18 @@ export const MaasMachineSpecSchema = Type.Object(
     deployInMemory: Type.Optional(
       Type.Boolean({
         description:
-          "Deprecated: use ephemeral. Accepted so manifests written for other MAAS providers are never silently deployed to disk. When set it must equal ephemeral (which defaults to false), so deployInMemory: true needs ephemeral: true beside it.",
+          "Deprecated: use ephemeral. Accepted so manifests written for other MAAS providers keep deploying to memory: the machine deploys to memory when either field is true. ephemeral: true with deployInMemory: false is refused as contradictory.",
       }),
     ),
   },
   {
     description: "MaasMachineSpec says which MAAS machine to allocate and how to deploy it.",
     ...celRules({
-      // `ephemeral` is defaulted before validation, so "both set" is "deployInMemory set":
-      // the alias can never silently disagree with the field the controllers read.
-      rule: "!has(self.deployInMemory) || self.deployInMemory == (has(self.ephemeral) ? self.ephemeral : false)",
+      // `ephemeral` is defaulted to false before validation, so a stored `false` cannot be
+      // told from "not set": `deployInMemory: true` must win over it, or manifests written
+      // for the other provider would silently deploy to disk. Only an explicit `true`
+      // beside `deployInMemory: false` is a real contradiction.
+      rule: "!(has(self.deployInMemory) && !self.deployInMemory && has(self.ephemeral) && self.ephemeral)",
       message: EPHEMERAL_ALIAS_MESSAGE,
       fieldPath: ".deployInMemory",
       reason: "FieldValueInvalid",
@@ -117,12 +119,12 @@ export const MaasMachineSpecSchema = Type.Object(
 export type MaasMachineSpec = Static<typeof MaasMachineSpecSchema>;
 
 /**
- * Whether to deploy into memory. `ephemeral` wins when present (the API server always
- * defaults it, and refuses a disagreeing `deployInMemory`); the alias only decides for
- * specs that never went through the server.
+ * Whether to deploy into memory: true when either `ephemeral` or its deprecated alias
+ * `deployInMemory` is true. The server defaults `ephemeral` to false, so `false` there
+ * may mean "unset" and must not override the alias.
  */
 export function effectiveEphemeral(spec: Pick<MaasMachineSpec, "ephemeral" | "deployInMemory">): boolean {
-  return spec.ephemeral ?? spec.deployInMemory ?? false;
+  return spec.ephemeral === true || spec.deployInMemory === true;
 }
 
 /** Where MAAS deployed the machine (its `ephemeral_deploy` flag; MAAS calls it the deployment target). */
