@@ -12,6 +12,7 @@ import {
   removeFinalizer,
   setOwnerReference,
   type KubeClient,
+  type KubeObject,
 } from "../../../src/runtime/index.ts";
 import { CONFIG_MAP, WIDGET, widget, type Widget } from "../../fixtures/runtime/widget.ts";
 import type { TestEnv } from "../../testenv/index.ts";
@@ -101,7 +102,7 @@ describe("writes against a real kube-apiserver", () => {
     });
 
     it("keeps another writer's finalizers and owner references when adding its own", async () => {
-      const owner = await client.create(CONFIG_MAP, { metadata: { name: "owner", namespace: ns } });
+      const owner = await client.create<KubeObject>(CONFIG_MAP, { metadata: { name: "owner", namespace: ns } });
       const read = await client.create(WIDGET, widget(ns, "guarded", "v1"));
       await other.patch(WIDGET, ref("guarded"), { metadata: { finalizers: ["other.example/theirs"] } });
       const helper = new PatchHelper(read, client);
