@@ -65,7 +65,11 @@ describe("retries and timeouts against the simulator", () => {
       assert.equal(error.code, "Network");
       assert.equal(error.requestSent, true);
       assert.equal(logEntries(sim, "POST", /^\/machines\/$/, "allocate").length, 1);
-      assert.ok((await maas.machines.list({ agentName: AGENT })).length <= 1);
+      // What the reconciler does next: find before create, and allocate only if nothing is held.
+      const held = await maas.machines.list({ agentName: AGENT });
+      assert.ok(held.length <= 1);
+      if (held.length === 0) await maas.machines.allocate({ tags: ["control-plane"], agentName: AGENT });
+      assert.equal((await maas.machines.list({ agentName: AGENT })).length, 1);
     });
   });
 
