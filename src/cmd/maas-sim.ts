@@ -1,0 +1,161 @@
+// maas-sim: run the MAAS API simulator from the command line.
+// Prints exactly one line on stdout (MAAS_ENDPOINT=… MAAS_API_KEY=…), logs to
+// stderr, serves until SIGTERM/SIGINT, then flushes its state and exits 0.
+// Bad flags exit 2 with a message naming the flag and the fix.
+import { parseArgs } from "node:util";
+import { createLogger } from "../observability/index.ts";
+import { InventoryError, loadInventoryFile, parseFaultSpec, startSimulator, type FaultRule, type SimulatorOptions } from "../sim/index.ts";
+import { parseMaasVersion } from "../sim/maas-version.ts";
+import { parseApiKey } from "../sim/simulator.ts";
+
+const HELP = `Usage: maas-sim [options]
+
+Runs a MAAS 2.0 REST API simulator (MAAS 3.x behaviour) for tests and local use.
+On start it prints one line: MAAS_ENDPOINT=<url> MAAS_API_KEY=<key>
+
+Options:
+  --host HOST                 address to listen on (default 127.0.0.1)
+  --port N                    port, 0 for a free one (default 5240)
+  --api-key CK:TK:TS          admin API key (default: generated)
+  --machines N                machines to generate when the inventory lists none (default 10)
+  --inventory FILE            YAML or JSON inventory (zones, pools, tags, images, machines)
+  --state FILE                load state from FILE if present; keep it saved there
+  --maas-version X.Y.Z        MAAS version to behave like (default 3.6.0)
+  --deploy-seconds S          Deploying → Deployed delay (default 5)
+  --release-seconds S         Releasing / Disk erasing → Ready delay (default 2)
+  --seed N                    seed for generated inventory, faults and failures (default 1)
+  --fault SPEC                fault rule, repeatable: kind=unavailable,op=allocate,times=2,retryAfterSeconds=1
+                              or JSON: {"kind":"reset","method":"POST","path":"^/machines/.+/$","op":"deploy"}
+  --deploy-failure-rate R     share of deployments that fail, 0..1 (default 0)
+  -h, --help                  show this help
+
+Admin API: <endpoint without /MAAS>/_sim/ (state, requests, faults, machines).
+`;
+
+class UsageError extends Error {}
+
+function number(flag: string, value: string | undefined, opts: { min: number; max?: number; integer?: boolean; example: string }): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  const ok = value.trim() !== "" && Number.isFinite(n) && n >= opts.min && (opts.max === undefined || n <= opts.max) && (!opts.integer || Number.isInteger(n));
+  if (!ok) {
+    const range = opts.max === undefined ? `≥ ${opts.min}` : `from ${opts.min} to ${opts.max}`;
+    throw new UsageError(`--${flag} ${value}: expected ${opts.integer ? "a whole number" : "a number"} ${range}, e.g. --${flag} ${opts.example}`);
+  }
+  return n;
+}
+
+function parseOptions(argv: string[]): SimulatorOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "api-key": { type: "string" },
+        machines: { type: "string" },
+        inventory: { type: "string" },
+        state: { type: "string" },
+        "maas-version": { type: "string" },
+        "deploy-seconds": { type: "string" },
+        "release-seconds": { type: "string" },
+        seed: { type: "string" },
+        fault: { type: "string", multiple: true },
+        "deploy-failure-rate": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; run maas-sim --help for the flags`);
+  }
+  const v = parsed.values;
+  if (v.help === true) return "help";
+  const options: SimulatorOptions = {
+    host: v.host ?? "127.0.0.1",
+    port: number("port", v.port, { min: 0, max: 65535, integer: true, example: "5240" }) ?? 5240,
+    machines: number("machines", v.machines, { min: 0, integer: true, example: "10" }),
+    deploySeconds: number("deploy-seconds", v["deploy-seconds"], { min: 0, example: "5" }),
+    releaseSeconds: number("release-seconds", v["release-seconds"], { min: 0, example: "2" }),
+    seed: number("seed", v.seed, { min: 0, integer: true, example: "42" }),
+    deployFailureRate: number("deploy-failure-rate", v["deploy-failure-rate"], { min: 0, max: 1, example: "0.1" }),
+    stateFile: v.state,
+  };
+  if (v["api-key"] !== undefined) {
+    try {
+      parseApiKey(v["api-key"]);
+    } catch {
+      throw new UsageError("--api-key: expected consumer_key:token_key:token_secret (three non-empty parts), e.g. --api-key CK:TK:TS");
+    }
+    options.apiKey = v["api-key"];
+  }
+  if (v["maas-version"] !== undefined) {
+    try {
+      options.maasVersion = parseMaasVersion(v["maas-version"]).text;
+    } catch (error) {
+      throw new UsageError(`--maas-version: ${(error as Error).message}`);
+    }
+  }
+  if (v.inventory !== undefined) {
+    try {
+      options.inventory = loadInventoryFile(v.inventory);
+    } catch (error) {
+      if (error instanceof InventoryError) throw new UsageError(`--inventory: ${error.message}`);
+      throw error;
+    }
+  }
+  const faults: FaultRule[] = [];
+  for (const spec of v.fault ?? []) {
+    try {
+      faults.push(parseFaultSpec(spec));
+    } catch (error) {
+      throw new UsageError(`--fault: ${(error as Error).message}`);
+    }
+  }
+  options.faults = faults;
+  return options;
+}
+
+async function main(): Promise<void> {
+  let options: SimulatorOptions | "help";
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`maas-sim: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (options === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  const logger = createLogger({ name: "maas-sim" });
+  let sim;
+  try {
+    sim = await startSimulator({ ...options, logger });
+  } catch (error) {
+    process.stderr.write(`maas-sim: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}\n`);
+  const running = sim;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "clean shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+await main();

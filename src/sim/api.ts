@@ -1,0 +1,163 @@
+// One MAAS API request from bytes to response, in MAAS's order: parse the query
+// and form body, find the operation name (query `op`, else form `op` — Django's
+// `request.GET.get("op") or request.POST.get("op")` — else a path-style op-<name>),
+// apply an injected fault, route, authenticate, dispatch, log.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Clock } from "../clock/index.ts";
+import type { Logger } from "../observability/index.ts";
+import { describeApi, API_HASH } from "./describe.ts";
+import { DEFAULT_TIMEOUT_HOLD_MS, type FaultInjector } from "./faults.ts";
+import type { ApiRequest, ApiResult, HandlerEnv } from "./handlers/context.ts";
+import { ApiError, challenge, methodNotAllowed, unknownEndpoint, unrecognisedSignature, unsupported } from "./http/errors.ts";
+import { BodyError, parseBody } from "./http/form-body.ts";
+import { FormParams } from "./http/form-params.ts";
+import type { OAuthVerifier } from "./http/oauth.ts";
+import { API_ROOT } from "./machine-json.ts";
+import type { RequestLog } from "./request-log.ts";
+import { matchRoute, type ResourceDef } from "./routes.ts";
+import type { FaultKind } from "./types.ts";
+
+export interface ApiDeps {
+  env: HandlerEnv;
+  verifier: OAuthVerifier;
+  faults: FaultInjector;
+  log: RequestLog;
+  clock: Clock;
+  logger: Logger;
+  /** Aborted when the simulator closes. */
+  signal: AbortSignal;
+  /** Keeps a connection open without answering until the simulator closes or `ms` pass. */
+  hold(req: IncomingMessage, ms: number): void;
+}
+
+export async function handleApi(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, rawBody: Buffer): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = new URL(req.url ?? "/", "http://simulator");
+  const fullPath = url.pathname;
+  const subPath = fullPath.slice(API_ROOT.length); // "/machines/"
+  const query = FormParams.fromUrlEncoded(url.search.slice(1));
+  const host = req.headers.host ?? "127.0.0.1";
+  let body = new FormParams();
+  let bodyUrlEncoded = false;
+  let bodyError: string | null = null;
+  // Django parses bodies into request.POST for POST; piston's coerce_put_post does it for PUT.
+  if (method === "POST" || method === "PUT") {
+    try {
+      const parsed = parseBody(rawBody, req.headers["content-type"]);
+      body = parsed.params;
+      bodyUrlEncoded = parsed.urlEncoded;
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      bodyError = error.message;
+    }
+  }
+  const queryOp = query.get("op");
+  const formOp = body.get("op");
+  const route = matchRoute(subPath.replace(/^\//, ""), deps.env.features.pathOps);
+  let op: string | null = queryOp !== undefined && queryOp !== "" ? queryOp : (formOp ?? null);
+  if (op === null && route?.pathOp) op = route.pathOp;
+
+  let user: string | null = null;
+  const record = (status: number | null, fault: FaultKind | null): void => {
+    const params = { ...query.without("op").toRecord(), ...body.without("op").toRecord() };
+    for (const key of Object.keys(params)) if (key.startsWith("oauth_")) delete params[key];
+    deps.log.add({ time: new Date(deps.clock.now()).toISOString(), method, path: fullPath, op, params, status, fault, user });
+  };
+
+  // Faults that stop a request fire before any MAAS logic, so they change nothing.
+  const fault = deps.faults.pick(method, subPath, op);
+  if (fault !== null) {
+    if (fault.kind === "unavailable") {
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) headers["Retry-After"] = String(fault.retryAfterSeconds);
+      send(res, new ApiError(503, "Service Unavailable", "text/plain; charset=utf-8", headers));
+      record(503, "unavailable");
+      return;
+    }
+    if (fault.kind === "reset") {
+      record(null, "reset");
+      req.socket.resetAndDestroy();
+      return;
+    }
+    if (fault.kind === "timeout") {
+      record(null, "timeout");
+      deps.hold(req, fault.latencyMs ?? DEFAULT_TIMEOUT_HOLD_MS);
+      return;
+    }
+    try {
+      await deps.clock.sleep(fault.latencyMs ?? 0, deps.signal);
+    } catch {
+      req.socket.destroy(); // closing while delayed
+      return;
+    }
+  }
+
+  let status: number;
+  try {
+    if (bodyError !== null) throw new ApiError(400, bodyError);
+    if (subPath === "/describe/") {
+      // A plain Django view: anonymous, never checks OAuth.
+      status = send(res, { text: describeApi(`http://${host}`), contentType: "application/json" });
+    } else {
+      if (route === null) throw unknownEndpoint(fullPath);
+      const outcome = route.resource.anonymous === true ? null : deps.verifier.verify({
+        method, url: `http://${host}${fullPath}`, authorization: req.headers.authorization, query, body, bodyUrlEncoded,
+      });
+      const simUser = outcome === null ? null : (deps.env.store.user(outcome.username) ?? null);
+      user = simUser?.username ?? null;
+      if (simUser === null && route.resource.anonymous !== true) rejectAnonymous(route.resource, method, op);
+      const apiReq: ApiRequest = { method, fullPath, host, query, body, op, user: simUser, args: route.args };
+      status = send(res, dispatch(deps.env, route.resource, apiReq));
+    }
+  } catch (error) {
+    if (error instanceof ApiError) {
+      status = send(res, error);
+    } else {
+      deps.logger.error({ err: error, method, path: fullPath, op }, "simulator error");
+      status = send(res, new ApiError(500, "Internal Server Error"));
+    }
+  }
+  record(status, fault?.kind ?? null);
+}
+
+/**
+ * Unauthenticated request to a protected resource. piston hands it to the
+ * anonymous handler when there is one and it serves the method (for /machines/:
+ * GET and POST); otherwise MAAS's challenge answers 401 "Forbidden".
+ */
+function rejectAnonymous(resource: ResourceDef, method: string, op: string | null): never {
+  const anon = resource.anonHandler;
+  if (anon === undefined || !anon.ops.some((o) => o.method === method)) throw challenge();
+  if (anon.ops.some((o) => o.method === method && o.op === op)) throw unsupported(`anonymous ${method} op=${op ?? "None"} (enlistment)`);
+  throw unrecognisedSignature(method, op);
+}
+
+function dispatch(env: HandlerEnv, resource: ResourceDef, req: ApiRequest): ApiResult {
+  const methods = [...new Set([...resource.ops.map((o) => o.method), ...(resource.unsimulated ?? []).map((u) => u.split(" ")[0] as string)])];
+  if (!methods.includes(req.method)) throw methodNotAllowed(methods);
+  const operation = resource.ops.find((o) => o.method === req.method && o.op === req.op);
+  if (operation !== undefined) return operation.run(env, req);
+  const signature = req.op === null ? req.method : `${req.method} ${req.op}`;
+  if (resource.unsimulated?.includes(signature)) throw unsupported(`${req.method} ${resource.uri}${req.op === null ? "" : ` op=${req.op}`}`);
+  throw unrecognisedSignature(req.method, req.op);
+}
+
+/** Writes a result or error; every API response carries X-MAAS-API-Hash. Returns the status. */
+function send(res: ServerResponse, result: ApiResult | ApiError): number {
+  let status: number;
+  let text: string;
+  let contentType: string;
+  let headers: Record<string, string> = {};
+  if (result instanceof ApiError) {
+    ({ status, body: text, contentType } = result);
+    headers = { ...result.headers };
+  } else {
+    status = result.status ?? 200;
+    text = result.text ?? JSON.stringify(result.json ?? null);
+    contentType = result.contentType ?? "application/json; charset=utf-8";
+  }
+  const payload = Buffer.from(text, "utf8");
+  res.writeHead(status, { ...headers, "Content-Type": contentType, "Content-Length": payload.length, "X-MAAS-API-Hash": API_HASH });
+  res.end(payload);
+  return status;
+}

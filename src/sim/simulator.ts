@@ -1,0 +1,137 @@
+// startSimulator(): options → store (from a state file, an inventory, or
+// generated) → lifecycle, faults, OAuth, request log → HTTP server.
+import { randomBytes } from "node:crypto";
+import { systemClock } from "../clock/index.ts";
+import { createLogger } from "../observability/index.ts";
+import { FaultInjector } from "./faults.ts";
+import { OAuthVerifier } from "./http/oauth.ts";
+import { ADMIN_USERNAME, buildStoreData, loadInventoryFile } from "./inventory.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { featuresOf, parseMaasVersion } from "./maas-version.ts";
+import { loadStateFile, StatePersistence } from "./persistence.ts";
+import { Prng } from "./prng.ts";
+import { RequestLog } from "./request-log.ts";
+import { SimServer } from "./server.ts";
+import { Store, type Credential } from "./store.ts";
+import type { RunningSimulator, SimulatorOptions } from "./types.ts";
+
+const KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A key shaped like MAAS's: 18-character consumer and token keys, 32-character secret. */
+export function generateApiKey(): string {
+  const part = (n: number): string => [...randomBytes(n)].map((b) => KEY_ALPHABET[b % KEY_ALPHABET.length]).join("");
+  return `${part(18)}:${part(18)}:${part(32)}`;
+}
+
+export function parseApiKey(apiKey: string, username = ADMIN_USERNAME): Credential {
+  const parts = apiKey.split(":");
+  if (parts.length !== 3 || parts.some((p) => p === "" || /\s/.test(p))) {
+    throw new Error("apiKey must be consumer_key:token_key:token_secret (three non-empty parts separated by ':')");
+  }
+  const [consumerKey, tokenKey, tokenSecret] = parts as [string, string, string];
+  return { username, consumerKey, tokenKey, tokenSecret };
+}
+
+function checkNumber(name: string, value: number | undefined, min: number, max = Number.POSITIVE_INFINITY): void {
+  if (value !== undefined && (!Number.isFinite(value) || value < min || value > max)) {
+    throw new Error(`${name} must be a number from ${min}${Number.isFinite(max) ? ` to ${max}` : " up"}; got ${value}`);
+  }
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ name: "maas-sim", level: process.env.LOG_LEVEL ?? "warn" });
+  const version = parseMaasVersion(options.maasVersion ?? "3.6.0");
+  const features = featuresOf(version);
+  checkNumber("deploySeconds", options.deploySeconds, 0);
+  checkNumber("releaseSeconds", options.releaseSeconds, 0);
+  checkNumber("deployFailureRate", options.deployFailureRate, 0, 1);
+  checkNumber("machines", options.machines, 0);
+  checkNumber("port", options.port, 0, 65535);
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new Error(`seed must be a whole number; got ${seed}`);
+
+  const saved = options.stateFile === undefined ? null : loadStateFile(options.stateFile);
+  let data;
+  if (saved !== null) {
+    data = saved;
+    data.state.maasVersion = version.text;
+    const admin = data.credentials.find((c) => c.username === ADMIN_USERNAME);
+    if (options.apiKey !== undefined) {
+      const fresh = parseApiKey(options.apiKey);
+      data.credentials = [fresh, ...data.credentials.filter((c) => c.username !== ADMIN_USERNAME)];
+    } else if (admin === undefined) {
+      data.credentials.unshift(parseApiKey(generateApiKey()));
+    }
+  } else {
+    const inventory = options.inventory ?? (options.inventoryFile === undefined ? {} : loadInventoryFile(options.inventoryFile));
+    data = buildStoreData({
+      inventory,
+      machines: options.machines ?? 10,
+      seed,
+      maasVersion: version.text,
+      admin: parseApiKey(options.apiKey ?? generateApiKey()),
+    });
+  }
+  const adminKey = data.credentials.find((c) => c.username === ADMIN_USERNAME) as Credential;
+  const apiKey = `${adminKey.consumerKey}:${adminKey.tokenKey}:${adminKey.tokenSecret}`;
+
+  const store = new Store(data);
+  const lifecycle = new Lifecycle({
+    store, clock, features, seed,
+    deploySeconds: options.deploySeconds ?? 5,
+    releaseSeconds: options.releaseSeconds ?? 2,
+    deployFailureRate: options.deployFailureRate ?? 0,
+  });
+  lifecycle.restore();
+  const faults = new FaultInjector(options.faults ?? [], seed);
+  const log = new RequestLog();
+  const persistence = options.stateFile === undefined ? null : new StatePersistence(options.stateFile, data, logger);
+  if (persistence !== null) {
+    store.onChange(() => persistence.schedule());
+    persistence.flush();
+  }
+  const env = { store, clock, version, features, lifecycle };
+  // OAuth timestamps are the client's wall-clock time, so they are checked
+  // against the real clock even when the lifecycle runs on a fake one.
+  const verifier = new OAuthVerifier(store, () => systemClock.now());
+  const server = new SimServer({
+    api: { env, verifier, faults, log, clock, logger },
+    admin: { store, faults, log, machinesPrng: new Prng(seed, "added-machines") },
+    clock,
+    logger,
+  });
+  const host = options.host ?? "127.0.0.1";
+  let port: number;
+  try {
+    port = await server.listen(options.port ?? 0, host);
+  } catch (error) {
+    lifecycle.close();
+    throw error;
+  }
+  const publicHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const origin = `http://${publicHost}:${port}`;
+  logger.info({ endpoint: `${origin}/MAAS`, maasVersion: version.text, machines: store.state.machines.length }, "MAAS simulator listening");
+
+  let closing: Promise<void> | null = null;
+  return {
+    endpoint: `${origin}/MAAS`,
+    apiKey,
+    port,
+    adminUrl: `${origin}/_sim`,
+    setFaults: (rules, faultSeed) => faults.set(rules, faultSeed),
+    clearFaults: () => faults.clear(),
+    requestLog: () => log.list(),
+    clearRequestLog: () => log.clear(),
+    state: () => store.snapshot(),
+    close: () => {
+      closing ??= (async () => {
+        lifecycle.close();
+        await server.close();
+        persistence?.flush();
+        logger.info("MAAS simulator stopped");
+      })();
+      return closing;
+    },
+  };
+}
