@@ -127,6 +127,17 @@ write_current() {
   mv -f "$tmp" "$cache/current.json"
 }
 
+# Each key holds up to ~600 MB of binaries; once a newer key is complete the
+# older ones are only disk. Running processes keep their unlinked binaries.
+prune_old_keys() {
+  local d
+  for d in "$cache"/k8s-*; do
+    [[ -d "$d" && "$d" != "$out" ]] || continue
+    rm -rf "$d"
+    log "removed the older build $(basename "$d")"
+  done
+}
+
 total="$(now)"
 log "building $mode into $out"
 build etcd etcd . ""
@@ -140,4 +151,5 @@ if [[ "$mode" == all ]]; then
   build kubeadm-control-plane-controller capi sigs.k8s.io/cluster-api/controlplane/kubeadm "$capi_ldflags"
 fi
 write_current
+prune_old_keys
 log "$mode ready in $(since "$total"): $bin"

@@ -25,6 +25,15 @@ export interface TestEnvBinaries {
   kubeApiServer: string;
   etcd: string;
   kubectl: string;
+  /** Present after `make testenv` (build.sh all), for end-to-end tests. */
+  capi?: CapiBinaries;
+}
+
+export interface CapiBinaries {
+  clusterctl: string;
+  coreManager: string;
+  kubeadmBootstrapManager: string;
+  kubeadmControlPlaneManager: string;
 }
 
 interface CurrentJson {
@@ -35,8 +44,8 @@ interface CurrentJson {
 
 let located: Promise<TestEnvBinaries> | undefined;
 
-/** Finds the core binaries, building them once per process if absent. */
-export function locateBinaries(log: (line: string) => void): Promise<TestEnvBinaries> {
+/** Finds the core binaries, building them once per process if absent; the CAPI ones only if built. */
+export function locateBinaries(log: (line: string) => void = () => undefined): Promise<TestEnvBinaries> {
   located ??= locate(log).catch((err: unknown) => {
     located = undefined;
     throw err;
@@ -65,6 +74,13 @@ function readCurrent(): TestEnvBinaries | undefined {
     etcd: join(current.binDir, "etcd"),
     kubectl: join(current.binDir, "kubectl"),
   };
+  const capi: CapiBinaries = {
+    clusterctl: join(current.binDir, "clusterctl"),
+    coreManager: join(current.binDir, "cluster-api-controller"),
+    kubeadmBootstrapManager: join(current.binDir, "kubeadm-bootstrap-controller"),
+    kubeadmControlPlaneManager: join(current.binDir, "kubeadm-control-plane-controller"),
+  };
+  if (Object.values(capi).every((path) => existsSync(path))) binaries.capi = capi;
   const needed = [binaries.kubeApiServer, binaries.etcd, binaries.kubectl, join(current.crdDir, ".complete")];
   return needed.every((path) => existsSync(path)) ? binaries : undefined;
 }

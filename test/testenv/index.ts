@@ -6,4 +6,5 @@ export { startTestEnv } from "./test-env.ts";
 export type { StartTestEnvOptions, TestEnv, TestEnvHandle } from "./test-env.ts";
 export { useSharedTestEnv, sharedKubeconfigEnv } from "./shared.ts";
 export type { KubectlOptions, KubectlResult } from "./kubectl.ts";
-export type { TestEnvVersions } from "./binaries.ts";
+export { locateBinaries } from "./binaries.ts";
+export type { CapiBinaries, TestEnvBinaries, TestEnvVersions } from "./binaries.ts";

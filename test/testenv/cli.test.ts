@@ -1,0 +1,118 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { repoRoot } from "./binaries.ts";
+import { isAlive, killAll, pidsMentioning, waitUntilGone } from "./pids.ts";
+
+const bin = join(repoRoot, "bin", "testenv.mjs");
+
+interface RunningCli {
+  proc: ChildProcess;
+  kubeconfigPath: string;
+  stdoutLines: string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts `testenv up` and waits for its KUBECONFIG line. */
+async function startCli(args: string[]): Promise<RunningCli> {
+  const proc = spawn(process.execPath, [bin, "up", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  let stderr = "";
+  proc.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const stdoutLines: string[] = [];
+  const lines = createInterface({ input: proc.stdout! });
+  const kubeconfigPath = await new Promise<string>((resolve, reject) => {
+    lines.on("line", (line) => {
+      stdoutLines.push(line);
+      if (line.startsWith("KUBECONFIG=")) resolve(line.slice("KUBECONFIG=".length));
+    });
+    void exited.then((code) => reject(new Error(`testenv up exited with ${String(code)} before it was ready:\n${stderr}`)));
+  });
+  return { proc, kubeconfigPath, stdoutLines, exited };
+}
+
+describe("testenv up", () => {
+  it("prints KUBECONFIG=<path>, then on SIGTERM exits 0 leaving no process and no directory", async () => {
+    let cli: RunningCli | undefined;
+    let children: number[] = [];
+    try {
+      cli = await startCli(["--no-crds"]);
+      const dir = dirname(cli.kubeconfigPath);
+      assert.match(await readFile(cli.kubeconfigPath, "utf8"), /server: https:\/\/127\.0\.0\.1:\d+/);
+      children = pidsMentioning(dir);
+      assert.equal(children.length, 2, "etcd and kube-apiserver");
+
+      cli.proc.kill("SIGTERM");
+      assert.equal(await cli.exited, 0);
+      assert.deepEqual(cli.stdoutLines, [`KUBECONFIG=${cli.kubeconfigPath}`]);
+      assert.deepEqual(children.filter(isAlive), []);
+      assert.equal(existsSync(dir), false);
+    } finally {
+      if (cli?.proc.pid !== undefined) killAll([cli.proc.pid]);
+      killAll(children);
+    }
+  });
+
+  describe("when the CLI process is killed with SIGKILL", () => {
+    it("etcd and kube-apiserver exit on their own once their stdin closes", async () => {
+      let cli: RunningCli | undefined;
+      let children: number[] = [];
+      let dir: string | undefined;
+      try {
+        cli = await startCli(["--no-crds"]);
+        dir = dirname(cli.kubeconfigPath);
+        children = pidsMentioning(dir);
+        assert.equal(children.length, 2);
+
+        cli.proc.kill("SIGKILL");
+        await cli.exited;
+        assert.deepEqual(await waitUntilGone(children, 10_000), []);
+      } finally {
+        if (cli?.proc.pid !== undefined) killAll([cli.proc.pid]);
+        killAll(children);
+        // Nothing was left to clean up after a SIGKILL; the test does it.
+        if (dir) await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+describe("with-testenv", () => {
+  it("runs the command against a control plane it removes afterwards, and exits with the command's code", async () => {
+    const script = join(repoRoot, "test", "testenv", "with-testenv.ts");
+    const probe = [
+      "const k = process.env.TESTENV_KUBECONFIG;",
+      "process.stdout.write(k ?? '');",
+      "process.exit(k && k === process.env.KUBECONFIG && require('fs').existsSync(k) ? 7 : 1);",
+    ].join(" ");
+    const proc = spawn(process.execPath, ["--import", "tsx", script, "--", process.execPath, "-e", probe], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    proc.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    try {
+      const code = await new Promise<number | null>((resolve) => proc.once("exit", resolve));
+      assert.equal(code, 7, stderr);
+      const dir = dirname(stdout);
+      assert.ok(dir.length > 1, "the command saw a kubeconfig path");
+      assert.deepEqual(pidsMentioning(dir), []);
+      assert.equal(existsSync(dir), false);
+    } finally {
+      if (proc.pid !== undefined) killAll([proc.pid]);
+    }
+  });
+});
