@@ -126,7 +126,11 @@ export function parseFaultSpec(spec: string): FaultRule {
   let last: string | null = null;
   for (const piece of text.split(",")) {
     const eq = piece.indexOf("=");
-    if (eq < 0 || !RULE_FIELDS.includes(piece.slice(0, eq).trim())) {
+    const key = eq < 0 ? "" : piece.slice(0, eq).trim();
+    if (/^[A-Za-z]\w*$/.test(key) && !RULE_FIELDS.includes(key)) {
+      throw new FaultRuleError(`--fault ${spec}: unknown field "${key}"; fields are ${RULE_FIELDS.join(", ")}`);
+    }
+    if (eq < 0 || !RULE_FIELDS.includes(key)) {
       if (last === null) throw new FaultRuleError(`--fault ${spec}: expected key=value pairs such as kind=reset,op=deploy`);
       fields[last] += `,${piece}`;
       continue;

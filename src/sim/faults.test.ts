@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { after, beforeEach, describe, it } from "node:test";
+import { parseFaultSpec, FaultRuleError } from "./faults.ts";
+import { startHarness, type Harness } from "./test-support.ts";
+
+describe("fault injection", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    await h?.sim.close();
+    h = await startHarness({ machines: 4 });
+  });
+  after(async () => {
+    await h.sim.close();
+  });
+
+  const statuses = async (n: number, op = "allocate"): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push((await h.client.post("machines/", op, { dry_run: "true" })).status);
+    return out;
+  };
+
+  describe("unavailable", () => {
+    it("answers 503 text/plain with Retry-After, only as many times as allowed", async () => {
+      h.sim.setFaults([{ kind: "unavailable", method: "POST", path: "^/machines/$", op: "allocate", retryAfterSeconds: 2, times: 2 }]);
+      const first = await h.client.post("machines/", "allocate", {});
+      assert.equal(first.status, 503);
+      assert.equal(first.headers.get("retry-after"), "2");
+      assert.match(first.headers.get("content-type") ?? "", /^text\/plain/);
+      assert.deepEqual(await statuses(3), [503, 200, 200]);
+    });
+
+    it("changes nothing when it fires", async () => {
+      h.sim.setFaults([{ kind: "unavailable", op: "allocate" }]);
+      const before = h.sim.state().machines.map((m) => m.status);
+      await h.client.post("machines/", "allocate", {});
+      assert.deepEqual(h.sim.state().machines.map((m) => m.status), before);
+      assert.equal(h.sim.requestLog().at(-1)?.fault, "unavailable");
+    });
+
+    it("matches only its method, path and op", async () => {
+      h.sim.setFaults([{ kind: "unavailable", method: "GET", path: "^/zones/$" }]);
+      assert.equal((await h.client.get("zones/")).status, 503);
+      assert.equal((await h.client.get("machines/")).status, 200);
+      assert.equal((await h.client.post("zones/", null, { name: "x1" })).status, 200);
+    });
+  });
+
+  describe("probability", () => {
+    it("fires the same sequence for the same seed", async () => {
+      const runs: number[][] = [];
+      for (const seed of [11, 11, 12]) {
+        h.sim.setFaults([{ kind: "unavailable", op: "allocate", probability: 0.5 }], seed);
+        runs.push(await statuses(16));
+      }
+      assert.deepEqual(runs[0], runs[1]);
+      assert.notDeepEqual(runs[0], runs[2]);
+      assert.ok(runs[0]?.includes(503) && runs[0]?.includes(200));
+    });
+  });
+
+  describe("reset", () => {
+    it("drops the connection before the request reaches MAAS logic", async () => {
+      h.sim.setFaults([{ kind: "reset", op: "deploy", times: 1 }]);
+      const id = h.sim.state().machines[0]?.systemId ?? "";
+      await assert.rejects(h.client.post(`machines/${id}/`, "deploy", {}));
+      assert.equal(h.sim.state().machines[0]?.status, 4);
+      assert.equal((await h.client.post(`machines/${id}/`, "deploy", {})).status, 200);
+      const faulted = h.sim.requestLog().find((e) => e.fault === "reset");
+      assert.equal(faulted?.status, null);
+    });
+  });
+
+  describe("timeout", () => {
+    it("never answers; the client gives up and nothing changes", async () => {
+      h.sim.setFaults([{ kind: "timeout", op: "allocate" }]);
+      await assert.rejects(fetch(`${h.sim.endpoint}/api/2.0/machines/?op=allocate`, { method: "POST", signal: AbortSignal.timeout(200) }));
+      assert.ok(h.sim.state().machines.every((m) => m.status === 4));
+    });
+  });
+
+  describe("latency", () => {
+    it("delays the answer by simulated time, then serves normally", async () => {
+      h.sim.setFaults([{ kind: "latency", latencyMs: 1_500, path: "^/zones/$" }]);
+      let done = false;
+      const pending = h.client.get("zones/").then((r) => {
+        done = true;
+        return r;
+      });
+      await h.clock.advance(1_000);
+      assert.equal(done, false);
+      await h.clock.advance(500);
+      assert.equal((await pending).status, 200);
+    });
+  });
+
+  describe("rule checks", () => {
+    it("parses key=value and JSON specs", () => {
+      assert.deepEqual(parseFaultSpec("kind=unavailable,op=allocate,times=2,retryAfterSeconds=1"), { kind: "unavailable", op: "allocate", times: 2, retryAfterSeconds: 1 });
+      assert.deepEqual(parseFaultSpec("kind=reset,path=^/machines/(a|b),c/$"), { kind: "reset", path: "^/machines/(a|b),c/$" });
+      assert.deepEqual(parseFaultSpec('{"kind":"timeout","latencyMs":50}'), { kind: "timeout", latencyMs: 50 });
+    });
+
+    for (const [spec, text] of [["kind=boom", /kind: write one of/], ["kind=reset,times=-1", /times: write a whole number/], ["kind=reset,probability=2", /probability/], ["kind=reset,path=(", /path: not a valid regular expression/], ["kind=reset,colour=red", /unknown field|key=value/]] as const) {
+      it(`refuses ${spec} naming the problem`, () => {
+        assert.throws(() => parseFaultSpec(spec), (e: unknown) => e instanceof FaultRuleError && text.test(e.message));
+      });
+    }
+  });
+});

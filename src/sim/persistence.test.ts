@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { FakeClock } from "../clock/index.ts";
+import { startSimulator } from "./simulator.ts";
+import { startHarness, TestClient } from "./test-support.ts";
+
+describe("state file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "maas-sim-state-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps machines, tags, DNS records and the generated API key across a restart", async () => {
+    const stateFile = join(dir, "state.json");
+    const first = await startHarness({ stateFile, apiKey: undefined, machines: 2, deploySeconds: 60 });
+    const client = new TestClient(first.sim.endpoint, first.sim.apiKey);
+    const [m1, m2] = first.sim.state().machines;
+    await client.post(`machines/${m1?.systemId ?? ""}/`, "deploy", { ephemeral_deploy: "true", user_data: "dXNlcg==" });
+    await client.post("tags/", null, { name: "kept" });
+    await client.post("dnsresources/", null, { fqdn: "api.maas", ip_addresses: "10.0.0.1 10.0.0.2", address_ttl: "30" });
+    await first.clock.advance(60_000);
+    await client.post(`machines/${m2?.systemId ?? ""}/`, "deploy", {});
+    const apiKey = first.sim.apiKey;
+    await first.sim.close();
+    assert.equal(statSync(stateFile).mode & 0o777, 0o600);
+
+    const clock = new FakeClock(first.clock.now());
+    const second = await startSimulator({ stateFile, clock, port: 0 });
+    try {
+      assert.equal(second.apiKey, apiKey);
+      const c2 = new TestClient(second.endpoint, second.apiKey);
+      const reread = (await c2.get(`machines/${m1?.systemId ?? ""}/`)).json();
+      assert.equal(reread.status, 6);
+      assert.equal(reread.ephemeral_deploy, true);
+      assert.equal(second.state().machines[0]?.userData, "dXNlcg==");
+      assert.ok((await c2.get("tags/kept/")).status === 200);
+      const dns = (await c2.get("dnsresources/", { fqdn: "api.maas" })).json<Array<{ address_ttl: number; ip_addresses: Array<{ ip: string }> }>>();
+      assert.deepEqual(dns[0]?.ip_addresses.map((i) => i.ip), ["10.0.0.1", "10.0.0.2"]);
+      assert.equal(dns[0]?.address_ttl, 30);
+      // The deployment that was in progress finishes after the restart.
+      assert.equal(second.state().machines[1]?.status, 9);
+      await clock.advance(60_000);
+      assert.equal(second.state().machines[1]?.status, 6);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("uses a given apiKey over the saved one", async () => {
+    const stateFile = join(dir, "key.json");
+    const a = await startSimulator({ stateFile, port: 0, clock: new FakeClock() });
+    await a.close();
+    const b = await startSimulator({ stateFile, port: 0, apiKey: "N1:N2:N3", clock: new FakeClock() });
+    try {
+      assert.equal(b.apiKey, "N1:N2:N3");
+      assert.equal((await new TestClient(b.endpoint, "N1:N2:N3").get("zones/")).status, 200);
+      assert.equal((await new TestClient(b.endpoint, a.apiKey).get("zones/")).status, 401);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("refuses a file that is not a simulator state file, saying how to fix it", async () => {
+    const stateFile = join(dir, "bad.json");
+    writeFileSync(stateFile, '{"hello": 1}');
+    await assert.rejects(startSimulator({ stateFile, port: 0 }), /not a maas-sim-state\/1 file; delete it or point --state elsewhere/);
+    assert.equal(readFileSync(stateFile, "utf8"), '{"hello": 1}');
+  });
+});
