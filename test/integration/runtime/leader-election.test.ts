@@ -117,4 +117,25 @@ describe("leader election between two manager processes", () => {
     assert.equal(released.spec.holderIdentity ?? "", "");
     assert.equal(released.spec.leaseDurationSeconds, 1);
   });
+
+  it("stops and exits non-zero when the leader cannot renew within renewDeadline", async () => {
+    assert.ok(env);
+    const c = spawnManager("manager-c");
+    await c.waitFor("leading", 60_000);
+    await env.killApiServer();
+    const killedAt = Date.now();
+    try {
+      const exit = await Promise.race([
+        c.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("still running 20 s after the API server died")), 20_000)),
+      ]);
+      const exitMs = Date.now() - killedAt;
+      process.stdout.write(`# leader exited ${exitMs} ms after the API server died\n`);
+      assert.equal(exit.code, 1);
+      // It must be gone before a follower could take over (leaseDuration after its last renewal).
+      assert.ok(exitMs < timings.leaseDurationMs, `exited after ${exitMs} ms`);
+    } finally {
+      await env.startApiServer();
+    }
+  });
 });
