@@ -226,7 +226,13 @@ export class Manager {
       this.log.info({ port: this.probes.port }, "serving /healthz, /readyz and /metrics");
     }
     for (const informer of this.informers.values()) informer.start();
-    await Promise.all([...this.informers.values()].map((i) => i.waitForSync(this.electionStop.signal)));
+    try {
+      await Promise.all([...this.informers.values()].map((i) => i.waitForSync(this.electionStop.signal)));
+    } catch (err) {
+      // stop() during the sync (e.g. SIGTERM at startup) is not a failure to start.
+      if (this.stopping !== undefined) return;
+      throw err;
+    }
     this.log.info({ informers: this.informers.size }, "caches synced");
     if (this.elector === undefined) {
       this.startControllers();
