@@ -212,6 +212,8 @@ export class Informer<T extends KubeObject> {
     };
     armWatchdog(idleMs);
     const onEvent = (event: WatchEvent): void => {
+      // Lines already buffered when we gave up on this stream are not applied.
+      if (watchController.signal.aborted) return;
       lastActivity = this.clock.now();
       eventsReceived += 1;
       this.options.metrics?.watchEvents.inc({ kind: this.name, type: event.type });
