@@ -100,11 +100,12 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
   }
   if (v.inventory !== undefined) {
     try {
-      options.inventory = loadInventoryFile(v.inventory);
+      loadInventoryFile(v.inventory); // fail fast on syntax and field errors
     } catch (error) {
       if (error instanceof InventoryError) throw new UsageError(`--inventory: ${error.message}`);
       throw error;
     }
+    options.inventoryFile = v.inventory;
   }
   const faults: FaultRule[] = [];
   for (const spec of v.fault ?? []) {
@@ -136,6 +137,11 @@ async function main(): Promise<void> {
   try {
     sim = await startSimulator({ ...options, logger });
   } catch (error) {
+    // Inventory references (zones, owners, duplicates) are only checked while building.
+    if (error instanceof InventoryError) {
+      process.stderr.write(`maas-sim: --inventory: ${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`maas-sim: cannot start: ${(error as Error).message}\n`);
     process.exit(1);
   }

@@ -94,7 +94,7 @@ describe("ephemeral deploys (deploy to memory)", () => {
         assert.equal(r.status, 200, r.text);
       }));
 
-    for (const [series, label] of [["custom/rhel9", "custom/rhel9"], ["noble", "ubuntu/noble"]]) {
+    for (const [series, label] of [["custom/rhel9", "custom/rhel9"], ["noble", "ubuntu/noble"]] as const) {
       it(`refuses ${label}, whose image cannot run from memory, and leaves the machine Ready`, () =>
         withSim("3.6.0", async (h) => {
           const r = await h.client.post("machines/disk01/", "deploy", { distro_series: series, ephemeral_deploy: "true" });

@@ -43,10 +43,13 @@ export interface BuildOptions {
   seed: number;
   maasVersion: string;
   admin: Credential;
+  /** Names the inventory in error messages, e.g. "inventory lab.yaml". */
+  source?: string;
 }
 
 export function buildStoreData(options: BuildOptions): StoreData {
-  const inv = validateInventory(options.inventory);
+  const source = options.source ?? "inventory";
+  const inv = validateInventory(options.inventory, source);
   const credentials: Credential[] = [options.admin];
   const state: SimulatorState = {
     maasVersion: options.maasVersion,
@@ -64,7 +67,7 @@ export function buildStoreData(options: BuildOptions): StoreData {
   const data: StoreData = { state, counters: {}, credentials };
   for (const user of inv.users ?? []) {
     const [consumerKey = "", tokenKey = "", tokenSecret = ""] = user.apiKey.split(":");
-    if (user.username === ADMIN_USERNAME) throw new InventoryError(`inventory users: "${ADMIN_USERNAME}" is the built-in user of apiKey; pick another username`);
+    if (user.username === ADMIN_USERNAME) throw new InventoryError(`${source} users: "${ADMIN_USERNAME}" is the built-in user of apiKey; pick another username`);
     state.users.push({ username: user.username, email: `${user.username}@example.com`, admin: user.admin ?? false });
     credentials.push({ username: user.username, consumerKey, tokenKey, tokenSecret });
   }
@@ -92,7 +95,7 @@ export function buildStoreData(options: BuildOptions): StoreData {
   const rng = new Prng(options.seed, "inventory");
   if (generate !== undefined) specs.push(...generateSpecs(generate, rng));
   const strict = { zones: inv.zones !== undefined, pools: inv.pools !== undefined, domains: inv.domains !== undefined };
-  specs.forEach((spec, i) => state.machines.push(machineFromSpec(data, spec, rng, `machines[${i}]`, strict)));
+  specs.forEach((spec, i) => state.machines.push(machineFromSpec(data, spec, rng, `${source} machines[${i}]`, strict)));
   return data;
 }
 
@@ -125,9 +128,9 @@ interface Strictness {
 export function machineFromSpec(data: StoreData, spec: InventoryMachine, rng: Prng, where: string, strict: Strictness): SimMachine {
   const state = data.state;
   const systemId = spec.systemId ?? uniqueSystemId(state, rng);
-  if (state.machines.some((m) => m.systemId === systemId)) throw new InventoryError(`inventory ${where}.systemId "${systemId}" is used twice; make it unique`);
+  if (state.machines.some((m) => m.systemId === systemId)) throw new InventoryError(`${where}.systemId "${systemId}" is used twice; make it unique`);
   const hostname = spec.hostname ?? uniqueHostname(state, rng);
-  if (state.machines.some((m) => m.hostname === hostname)) throw new InventoryError(`inventory ${where}.hostname "${hostname}" is used twice; make it unique`);
+  if (state.machines.some((m) => m.hostname === hostname)) throw new InventoryError(`${where}.hostname "${hostname}" is used twice; make it unique`);
   const zone = findOrCreate(data, "zone", spec.zone ?? "default", strict.zones, `${where}.zone`);
   const pool = findOrCreate(data, "pool", spec.pool ?? "default", strict.pools, `${where}.pool`);
   const domainId = spec.domain === undefined ? (state.domains.find((d) => d.isDefault) ?? state.domains[0])?.id ?? 0 : domainIdOf(data, spec.domain, strict.domains, `${where}.domain`);
@@ -138,7 +141,7 @@ export function machineFromSpec(data: StoreData, spec: InventoryMachine, rng: Pr
   const status = STATUS_SHORT_NAMES[spec.status ?? "ready"] ?? MachineStatus.READY;
   const owned = [MachineStatus.ALLOCATED, MachineStatus.DEPLOYING, MachineStatus.DEPLOYED, MachineStatus.FAILED_DEPLOYMENT, MachineStatus.RELEASING, MachineStatus.DISK_ERASING].some((s) => s === status);
   const owner = spec.owner ?? (owned ? ADMIN_USERNAME : null);
-  if (owner !== null && !state.users.some((u) => u.username === owner)) throw new InventoryError(`inventory ${where}.owner "${owner}" is not a user; use "${ADMIN_USERNAME}" or add it under users`);
+  if (owner !== null && !state.users.some((u) => u.username === owner)) throw new InventoryError(`${where}.owner "${owner}" is not a user; use "${ADMIN_USERNAME}" or add it under users`);
   const deployed = status === MachineStatus.DEPLOYED || status === MachineStatus.DEPLOYING;
   const osystem = deployed ? (spec.osystem ?? "ubuntu") : "";
   const distroSeries = deployed ? (spec.distroSeries ?? state.defaultDistroSeries) : "";
@@ -198,7 +201,7 @@ function findOrCreate(data: StoreData, kind: "zone" | "pool", name: string, stri
   const list = kind === "zone" ? data.state.zones : data.state.pools;
   const found = list.find((x) => x.name === name);
   if (found !== undefined) return found.id;
-  if (strict) throw new InventoryError(`inventory ${where} "${name}" is not listed under ${kind}s; add {name: ${name}} there or fix the name`);
+  if (strict) throw new InventoryError(`${where} "${name}" is not listed under ${kind}s; add {name: ${name}} there or fix the name`);
   const item = { id: nextId(data, kind, kind === "pool" ? 0 : 1), name, description: "" };
   list.push(item);
   return item.id;
@@ -207,7 +210,7 @@ function findOrCreate(data: StoreData, kind: "zone" | "pool", name: string, stri
 function domainIdOf(data: StoreData, name: string, strict: boolean, where: string): number {
   const found = data.state.domains.find((d) => d.name === name);
   if (found !== undefined) return found.id;
-  if (strict) throw new InventoryError(`inventory ${where} "${name}" is not listed under domains; add it there or fix the name`);
+  if (strict) throw new InventoryError(`${where} "${name}" is not listed under domains; add it there or fix the name`);
   const domain = { id: nextId(data, "domain", 0), name, ttl: null, authoritative: true, isDefault: false };
   data.state.domains.push(domain);
   return domain.id;
@@ -256,7 +259,7 @@ export function hostAddress(cidr: string, n: number): string {
 /** Adds machines to a running simulator (POST /_sim/machines). */
 export function addMachines(store: Store, specs: InventoryMachine[], rng: Prng): SimMachine[] {
   const added = specs.map((spec, i) => {
-    const machine = machineFromSpec(store.data, spec, rng, `machines[${i}]`, { zones: false, pools: false, domains: false });
+    const machine = machineFromSpec(store.data, spec, rng, `POST /_sim/machines: machines[${i}]`, { zones: false, pools: false, domains: false });
     store.state.machines.push(machine);
     return machine;
   });

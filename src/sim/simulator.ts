@@ -71,6 +71,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       seed,
       maasVersion: version.text,
       admin: parseApiKey(options.apiKey ?? generateApiKey()),
+      source: options.inventory === undefined && options.inventoryFile !== undefined ? `inventory ${options.inventoryFile}` : "inventory",
     });
   }
   const adminKey = data.credentials.find((c) => c.username === ADMIN_USERNAME) as Credential;

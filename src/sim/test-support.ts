@@ -58,7 +58,8 @@ function hmacHeader(apiKey: string, method: string, url: string, params: Array<[
   const all = [...oauth, ...params].map(([k, v]) => [escape(k), escape(v)] as const).sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
   const base = [method, escape(url.split("?")[0] ?? ""), escape(all.map(([k, v]) => `${k}=${v}`).join("&"))].join("&");
   const signature = createHmac("sha1", `&${escape(ts ?? "")}`).update(base).digest("base64");
-  return `OAuth ${[...oauth, ["oauth_signature", signature]].map(([k, v]) => `${k}="${encodeURIComponent(v)}"`).join(", ")}`;
+  const signed: Array<[string, string]> = [...oauth, ["oauth_signature", signature]];
+  return `OAuth ${signed.map(([k, v]) => `${k}="${encodeURIComponent(v)}"`).join(", ")}`;
 }
 
 /** python-libmaas utils/multipart.py: quoted boundary with '=', every part base64. */

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, describe, it } from "node:test";
+import { TestClient } from "./test-support.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = join(root, "bin", "maas-sim.mjs");
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LOG_LEVEL: "info" } });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function firstLine(r: Run): Promise<string> {
+  for (let i = 0; i < 300 && !r.stdout().includes("\n"); i++) {
+    if (r.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // waiting on a real child process, not on simulated time
+  }
+  const line = r.stdout().split("\n")[0] ?? "";
+  assert.ok(line !== "", `no output; stderr: ${r.stderr()}`);
+  return line;
+}
+
+function stop(r: Run): void {
+  if (r.child.exitCode === null && r.child.pid !== undefined) process.kill(r.child.pid, "SIGTERM");
+}
+
+describe("maas-sim command", () => {
+  const dir = mkdtempSync(join(tmpdir(), "maas-sim-cli-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints one line with the endpoint and key, serves MAAS, and exits 0 on SIGTERM with its state saved", async () => {
+    const stateFile = join(dir, "state.json");
+    const r = run(["--port", "0", "--machines", "2", "--api-key", "CK:TK:TS", "--seed", "3", "--state", stateFile, "--maas-version", "3.5.0", "--fault", "kind=unavailable,path=^/zones/$,times=1"]);
+    try {
+      const line = await firstLine(r);
+      const match = /^MAAS_ENDPOINT=(http:\/\/127\.0\.0\.1:\d+\/MAAS) MAAS_API_KEY=CK:TK:TS$/.exec(line);
+      assert.ok(match, line);
+      const client = new TestClient(match[1] as string, "CK:TK:TS");
+      assert.equal((await client.get("version/", {}, { auth: "none" })).json().version, "3.5.0");
+      assert.equal((await client.get("zones/")).status, 503);
+      assert.equal((await client.get("machines/")).json<unknown[]>().length, 2);
+      await client.post("tags/", null, { name: "from-cli" });
+      stop(r);
+      assert.equal(await r.exited, 0);
+      assert.equal(r.stdout().trim().split("\n").length, 1, "exactly one stdout line");
+      assert.ok(!r.stderr().includes("CK:TK:TS"), "the key never reaches the log");
+      assert.ok(existsSync(stateFile));
+      assert.ok(readFileSync(stateFile, "utf8").includes("from-cli"));
+    } finally {
+      stop(r);
+    }
+  });
+
+  const badFlags: Array<[string[], RegExp]> = [
+    [["--port", "abc"], /--port abc: expected a whole number from 0 to 65535, e\.g\. --port 5240/],
+    [["--api-key", "nocolons"], /--api-key: expected consumer_key:token_key:token_secret/],
+    [["--deploy-failure-rate", "2"], /--deploy-failure-rate 2: expected a number from 0 to 1/],
+    [["--fault", "kind=explode"], /--fault: .*kind: write one of latency, unavailable, reset, timeout/],
+    [["--maas-version", "banana"], /--maas-version: maasVersion "banana" is not a MAAS version/],
+    [["--bogus"], /Unknown option '--bogus'.*maas-sim --help/],
+  ];
+  for (const [args, message] of badFlags) {
+    it(`exits 2 naming the problem for ${args.join(" ")}`, async () => {
+      const r = run(args);
+      try {
+        assert.equal(await r.exited, 2);
+        assert.match(r.stderr(), message);
+        assert.equal(r.stdout(), "");
+      } finally {
+        stop(r);
+      }
+    });
+  }
+
+  it("prints help", async () => {
+    const r = run(["--help"]);
+    try {
+      assert.equal(await r.exited, 0);
+      assert.match(r.stdout(), /^Usage: maas-sim/);
+    } finally {
+      stop(r);
+    }
+  });
+});
