@@ -23,7 +23,13 @@ export interface InformerOptions<T extends KubeObject> {
   resyncPeriodMs?: number;
   /** Base of the watch's server-side `timeoutSeconds`; each watch takes base..2×base (default 300). */
   watchTimeoutSeconds?: number;
-  /** A watch that delivered nothing (not even a bookmark) this long is restarted (default 3 min). */
+  /**
+   * A watch that delivered nothing (not even a bookmark) this long is restarted.
+   * Default: the watch's own timeoutSeconds plus one minute. kube-apiserver 1.34
+   * sends an idle watch no periodic bookmarks, only some shortly before its
+   * timeoutSeconds, so a healthy idle watch may be silent almost that long; one
+   * still open past it is a dead connection the server can no longer close.
+   */
   watchIdleTimeoutMs?: number;
   /** Page size of the list (default 500). */
   pageSize?: number;
@@ -195,7 +201,7 @@ export class Informer<T extends KubeObject> {
     stopSignal.addEventListener("abort", abortWatch, { once: true });
     const base = this.options.watchTimeoutSeconds ?? 300;
     const timeoutSeconds = Math.round(base * (1 + Math.random()));
-    const idleMs = this.options.watchIdleTimeoutMs ?? 180_000;
+    const idleMs = this.options.watchIdleTimeoutMs ?? (timeoutSeconds + 60) * 1000;
     const startedAt = this.clock.now();
     let lastActivity = startedAt;
     let eventsReceived = 0;
