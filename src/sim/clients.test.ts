@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { get } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { startHarness, type Harness } from "./test-support.ts";
 
@@ -50,6 +51,16 @@ describe("requests shaped like other MAAS clients", () => {
       const deploy = await h.client.post("machines/spc001/", null, { op: "deploy", distro_series: "jammy", ephemeral_deploy: "true", user_data: "dXNlcg==" }, { auth: "hmac" });
       assert.equal(deploy.status, 200, deploy.text);
       assert.equal(deploy.json().status, 9);
+    });
+
+    it("has idle keep-alive connections timed out, since it never closes them itself", async () => {
+      const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+        get(`${h.sim.endpoint}/api/2.0/version/`, { headers: { Connection: "keep-alive" } }, (res) => {
+          res.resume();
+          resolve(res.headers["keep-alive"]);
+        }).on("error", reject);
+      });
+      assert.equal(keepAlive, "timeout=5");
     });
 
     it("calls path-style operations such as machines/{id}/op-power_on (MAAS 3.3+)", async () => {

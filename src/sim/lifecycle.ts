@@ -80,11 +80,17 @@ export class Lifecycle {
     m.pending = null;
   }
 
-  /** Re-arms the timers of pending transitions loaded from a state file. */
+  /**
+   * Re-arms the timers of pending transitions loaded from a state file, and starts
+   * the transition of a machine an inventory lists as Deploying, Releasing or Disk erasing.
+   */
   restore(): void {
+    const now = this.o.clock.now();
     for (const m of this.o.store.state.machines) {
       if (m.pending !== null) this.schedule(m, m.pending);
       else if (m.status === MachineStatus.DEPLOYING) this.startDeploy(m);
+      else if (m.status === MachineStatus.RELEASING) this.schedule(m, { kind: "release", dueAtMs: now + this.delayMs(m, "release") });
+      else if (m.status === MachineStatus.DISK_ERASING) this.schedule(m, { kind: "erase", dueAtMs: now + this.delayMs(m, "release") });
     }
   }
 
