@@ -57,7 +57,7 @@ describe("requests shaped like other MAAS clients", () => {
       const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
         get(`${h.sim.endpoint}/api/2.0/version/`, { headers: { Connection: "keep-alive" } }, (res) => {
           res.resume();
-          resolve(res.headers["keep-alive"]);
+          resolve(String(res.headers["keep-alive"]));
         }).on("error", reject);
       });
       assert.equal(keepAlive, "timeout=5");
