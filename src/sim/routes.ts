@@ -218,7 +218,7 @@ export function matchRoute(subPath: string, pathOps: boolean): RouteMatch | null
     const match = exact ?? withOp;
     if (match === null) continue;
     const args: Record<string, string> = {};
-    c.params.forEach((name, i) => (args[name] = decodeURIComponent(match[i + 1] ?? "")));
+    c.params.forEach((name, i) => (args[name] = safeDecode(match[i + 1] ?? "")));
     const pathOp = withOp === null ? null : (withOp[c.params.length + 1] ?? null);
     // urls_api.re_path adds an op-<name> route only for exported operations.
     if (pathOp !== null && !c.resource.ops.some((o) => o.op === pathOp)) continue;
@@ -229,4 +229,12 @@ export function matchRoute(subPath: string, pathOps: boolean): RouteMatch | null
 
 export function paramsOf(resource: ResourceDef): string[] {
   return [...resource.uri.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape stays as sent and simply matches nothing
+  }
 }
