@@ -66,6 +66,17 @@ describe("maas-sim command", () => {
     } finally {
       stop(r);
     }
+    // A second run on the same state file starts where the first stopped.
+    const again = run(["--port", "0", "--state", stateFile]);
+    try {
+      const line = await firstLine(again);
+      assert.match(line, /MAAS_API_KEY=CK:TK:TS$/);
+      const endpoint = /MAAS_ENDPOINT=(\S+)/.exec(line)?.[1] ?? "";
+      assert.equal((await new TestClient(endpoint, "CK:TK:TS").get("tags/from-cli/")).status, 200);
+    } finally {
+      stop(again);
+      await again.exited;
+    }
   });
 
   const badFlags: Array<[string[], RegExp]> = [
