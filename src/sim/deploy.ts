@@ -84,6 +84,10 @@ export function deploy(env: HandlerEnv, req: ApiRequest): ApiResult {
   }
   const release = resolveSeries(env, series === undefined || series === "" ? store.state.defaultDistroSeries : series);
   const kernel = resolveKernel(env, release, m, hweKernel);
+  // MachineForm.clean (3.2+): hardware sync needs a Linux image (LINUX_OSYSTEMS or custom).
+  if (options.enableHwSync && !["ubuntu", "centos", "rhel", "ol", "custom"].includes(release.osystem)) {
+    throw validationErrors({ enable_hw_sync: ["Hardware sync is only supported for Linux based image deploys."] });
+  }
   // LP#2033632 fix: every deploy writes the flag; before it, only a true value was written.
   const flag = f.deployResetsEphemeral ? requested : requested || m.ephemeralDeploy;
   startChecks(env, m, release, { ephemeralDeploy: flag, installKvm: options.installKvm, registerVmhost: options.registerVmhost });

@@ -11,6 +11,7 @@ const inventory: Inventory = {
     { name: "centos/centos8-stream", type: "uploaded", filetype: "root-tgz" },
     { name: "custom/rhel9", type: "uploaded", filetype: "ddgz" },
     { name: "ubuntu/noble", type: "synced", filetype: "root-dd" },
+    { name: "windows/win2022", type: "uploaded", filetype: "ddtgz" },
   ],
   machines: [
     { systemId: "disk01", hostname: "disk01", deploySeconds: 1 },
@@ -104,6 +105,13 @@ describe("ephemeral deploys (deploy to memory)", () => {
           assert.equal((await h.client.get("machines/disk01/")).json<View>().status, 4);
         }));
     }
+
+    it("refuses hardware sync for a non-Linux image (a deploy option check, not ephemeral)", () =>
+      withSim("3.6.0", async (h) => {
+        const r = await h.client.post("machines/disk01/", "deploy", { distro_series: "windows/win2022", enable_hw_sync: "true" });
+        assert.equal(r.status, 400);
+        assert.deepEqual(r.json(), { enable_hw_sync: ["Hardware sync is only supported for Linux based image deploys."] });
+      }));
 
     it("refuses a VM host deployed to memory", () =>
       withSim("3.6.0", async (h) => {
