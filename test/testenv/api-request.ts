@@ -32,3 +32,50 @@ export function apiRequest(target: ApiTarget, method: string, path: string, body
     req.end(body?.data);
   });
 }
+
+export interface WatchEvent {
+  type: string;
+  object: unknown;
+}
+
+/**
+ * Streams watch events for path (which must carry ?watch=1) until onEvent
+ * returns true (then resolves), the server ends the stream, or timeoutMs passes.
+ */
+export function apiWatch(target: ApiTarget, path: string, onEvent: (event: WatchEvent) => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(new Error(`watch ${path}: no end after ${timeoutMs} ms`)), timeoutMs);
+    const headers = { authorization: `Bearer ${target.token}`, accept: "application/json" };
+    const req = request(new URL(path, target.server), { method: "GET", headers, ca: target.caPem }, (res) => {
+      if (res.statusCode !== 200) {
+        finish(new Error(`watch ${path}: HTTP ${String(res.statusCode)}`));
+        return;
+      }
+      // One JSON object per line; a CRD event can be hundreds of KB long.
+      let buffered = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buffered += chunk;
+        let newline: number;
+        while (!settled && (newline = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (line.trim() !== "" && onEvent(JSON.parse(line) as WatchEvent)) finish();
+        }
+      });
+      res.once("end", () => finish(new Error(`watch ${path}: the server ended the stream early`)));
+      res.once("error", (err) => finish(err));
+    });
+    req.once("error", (err) => finish(err));
+    req.end();
+  });
+}

@@ -3,9 +3,8 @@
 // Established, so a test can create custom resources right away.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments } from "yaml";
-import { apiRequest } from "./api-request.ts";
+import { apiRequest, apiWatch } from "./api-request.ts";
 import type { ApiTarget } from "./api-request.ts";
 
 const crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
@@ -16,8 +15,14 @@ interface CrdDocument {
   metadata?: { name?: string };
 }
 
+interface CrdItem {
+  metadata: { name: string };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
 interface CrdList {
-  items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+  metadata: { resourceVersion: string };
+  items: CrdItem[];
 }
 
 export async function readCrds(dirs: string[]): Promise<{ name: string; source: string; doc: CrdDocument }[]> {
@@ -56,19 +61,30 @@ export async function installCrds(target: ApiTarget, dirs: string[], timeoutMs =
 }
 
 async function waitEstablished(target: ApiTarget, names: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let pending = new Set(names);
-  while (pending.size > 0) {
-    const res = await apiRequest(target, "GET", crdPath);
-    if (res.status !== 200) throw new Error(`listing CRDs: HTTP ${res.status}: ${res.body.slice(0, 500)}`);
-    const established = new Set(
-      (JSON.parse(res.body) as CrdList).items
-        .filter((crd) => crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True"))
-        .map((crd) => crd.metadata.name),
-    );
-    pending = new Set([...pending].filter((name) => !established.has(name)));
-    if (pending.size === 0) return;
-    if (Date.now() > deadline) throw new Error(`CRDs not Established after ${timeoutMs} ms: ${[...pending].join(", ")}`);
-    await sleep(50);
-  }
+  // One list, then a watch from its resourceVersion: polling would re-read
+  // megabytes of schemas while kube-apiserver is busy establishing them.
+  const res = await apiRequest(target, "GET", crdPath);
+  if (res.status !== 200) throw new Error(`listing CRDs: HTTP ${res.status}: ${res.body.slice(0, 500)}`);
+  const list = JSON.parse(res.body) as CrdList;
+  const pending = new Set(names);
+  for (const crd of list.items) if (isEstablished(crd)) pending.delete(crd.metadata.name);
+  if (pending.size === 0) return;
+  const timeoutSeconds = Math.ceil(timeoutMs / 1000);
+  const path = `${crdPath}?watch=1&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=${String(timeoutSeconds)}`;
+  await apiWatch(
+    target,
+    path,
+    (event) => {
+      const crd = event.object as CrdItem;
+      if ((event.type === "ADDED" || event.type === "MODIFIED") && isEstablished(crd)) pending.delete(crd.metadata.name);
+      return pending.size === 0;
+    },
+    timeoutMs,
+  ).catch((err: unknown) => {
+    throw new Error(`CRDs not Established: ${[...pending].join(", ")}`, { cause: err });
+  });
+}
+
+function isEstablished(crd: CrdItem): boolean {
+  return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
 }

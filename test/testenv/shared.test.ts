@@ -8,6 +8,7 @@ describe("useSharedTestEnv", () => {
     const saved = process.env[sharedKubeconfigEnv];
     delete process.env[sharedKubeconfigEnv];
     const own = await useSharedTestEnv({ installCrds: false, log: () => undefined });
+    const core = own.kubeConfig().makeApiClient(CoreV1Api);
     try {
       process.env[sharedKubeconfigEnv] = own.kubeconfigPath;
       const shared = await useSharedTestEnv();
@@ -17,13 +18,13 @@ describe("useSharedTestEnv", () => {
       assert.equal(result.stdout.trim(), "namespace/default", result.stderr);
 
       await shared.stop();
-      const namespaces = await own.kubeConfig().makeApiClient(CoreV1Api).listNamespace();
+      const namespaces = await core.listNamespace();
       assert.ok(namespaces.items.length > 0, "the shared handle's stop() leaves the control plane running");
     } finally {
       if (saved === undefined) delete process.env[sharedKubeconfigEnv];
       else process.env[sharedKubeconfigEnv] = saved;
       await own.stop();
     }
-    await assert.rejects(own.kubeConfig().makeApiClient(CoreV1Api).listNamespace());
+    await assert.rejects(core.listNamespace(), "the private control plane is gone after its stop()");
   });
 });
