@@ -13,14 +13,21 @@ const bin = join(repoRoot, "bin", "testenv.mjs");
 
 interface RunningCli {
   proc: ChildProcess;
+  /** The CLI's own pid: proc's, or when started via a shell, the one the shell reported. */
+  cliPid: number | undefined;
   kubeconfigPath: string;
   stdoutLines: string[];
   exited: Promise<number | null>;
 }
 
 /** Starts `testenv up` and waits for its KUBECONFIG line. */
-async function startCli(args: string[]): Promise<RunningCli> {
-  const proc = spawn(process.execPath, [bin, "up", ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+async function startCli(args: string[], options: { viaShell?: boolean } = {}): Promise<RunningCli> {
+  const command = [process.execPath, bin, "up", ...args];
+  // Under a shell that stays (node runs in the background and the shell waits),
+  // so node has a parent that can die; the shell tells us node's pid.
+  const proc = options.viaShell
+    ? spawn("sh", ["-c", `${command.map((a) => `'${a}'`).join(" ")} & echo "CLI_PID=$!"; wait`], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(command[0]!, command.slice(1), { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   let stderr = "";
   proc.stderr?.on("data", (chunk: Buffer) => {
@@ -35,7 +42,9 @@ async function startCli(args: string[]): Promise<RunningCli> {
     });
     void exited.then((code) => reject(new Error(`testenv up exited with ${String(code)} before it was ready:\n${stderr}`)));
   });
-  return { proc, kubeconfigPath, stdoutLines, exited };
+  const reported = stdoutLines.find((line) => line.startsWith("CLI_PID="));
+  const cliPid = reported ? Number(reported.slice("CLI_PID=".length)) : proc.pid;
+  return { proc, cliPid, kubeconfigPath, stdoutLines, exited };
 }
 
 describe("testenv up", () => {
@@ -55,7 +64,7 @@ describe("testenv up", () => {
       assert.deepEqual(children.filter(isAlive), []);
       assert.equal(existsSync(dir), false);
     } finally {
-      if (cli?.proc.pid !== undefined) killAll([cli.proc.pid]);
+      if (cli?.cliPid !== undefined) killAll([cli.cliPid]);
       killAll(children);
     }
   });
@@ -75,9 +84,36 @@ describe("testenv up", () => {
         await cli.exited;
         assert.deepEqual(await waitUntilGone(children, 10_000), []);
       } finally {
-        if (cli?.proc.pid !== undefined) killAll([cli.proc.pid]);
+        if (cli?.cliPid !== undefined) killAll([cli.cliPid]);
         killAll(children);
         // Nothing was left to clean up after a SIGKILL; the test does it.
+        if (dir) await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("when its parent process dies (as under npx, whose shell does not pass SIGTERM on)", () => {
+    it("tears down as on SIGTERM, leaving no process and no directory", async () => {
+      let shell: RunningCli | undefined;
+      let children: number[] = [];
+      let dir: string | undefined;
+      try {
+        shell = await startCli(["--no-crds"], { viaShell: true });
+        dir = dirname(shell.kubeconfigPath);
+        children = pidsMentioning(dir);
+        assert.equal(children.length, 2);
+
+        shell.proc.kill("SIGKILL");
+        await shell.exited;
+        assert.deepEqual(await waitUntilGone(children, 15_000), []);
+        const deadline = Date.now() + 5000;
+        while (existsSync(dir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(existsSync(dir), false);
+        assert.ok(shell.cliPid !== undefined && shell.cliPid !== shell.proc.pid);
+        assert.deepEqual(await waitUntilGone([shell.cliPid], 5000), []);
+      } finally {
+        if (shell?.cliPid !== undefined) killAll([shell.cliPid]);
+        killAll(children);
         if (dir) await rm(dir, { recursive: true, force: true });
       }
     });

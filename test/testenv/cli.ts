@@ -1,6 +1,7 @@
 // `testenv up [--dir D]`: a control plane for working by hand or from another
 // tool. Prints exactly one line, KUBECONFIG=<path>, on stdout once ready (logs
-// go to stderr), serves until SIGTERM or SIGINT, then tears down and exits 0.
+// go to stderr), serves until SIGTERM or SIGINT (or until its parent process
+// exits), then tears down and exits 0.
 import { parseArgs } from "node:util";
 import { startTestEnv } from "./test-env.ts";
 
@@ -14,31 +15,36 @@ async function up(argv: string[]): Promise<number> {
   const log = (line: string): void => {
     process.stderr.write(`[testenv] ${line}\n`);
   };
-  // Children are unreferenced so forgotten test envs cannot hang a test
-  // process; here the process must stay up until told to stop.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
   let stopping = false;
-  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.on(signal, () => {
-        if (stopping) {
-          // A second signal: leave now; the exit handler kills the children.
-          process.exit(1);
-        }
-        stopping = true;
-        resolve(signal);
-      });
-    }
+  let requestStop: (reason: string) => void = () => undefined;
+  const stopRequested = new Promise<string>((resolve) => {
+    requestStop = (reason) => {
+      if (stopping) {
+        // A second request: leave now; the exit handler kills the children.
+        process.exit(1);
+      }
+      stopping = true;
+      resolve(reason);
+    };
   });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => requestStop(signal));
+  // `npx testenv up` runs us under npm and `sh -c`, which do not pass SIGTERM
+  // on: when our parent goes away we are reparented, and stop as if told to.
+  // The interval also keeps this process alive, which the children (kept
+  // unreferenced so a forgotten test env cannot hang a test run) do not.
+  const parent = process.ppid;
+  const watchParent = setInterval(() => {
+    if (process.ppid !== parent) requestStop("parent process exited");
+  }, 500);
   try {
     const env = await startTestEnv({ dir: values.dir, installCrds: !values["no-crds"], log });
     process.stdout.write(`KUBECONFIG=${env.kubeconfigPath}\n`);
-    const signal = await stopRequested;
-    log(`${signal}: stopping`);
+    const reason = await stopRequested;
+    log(`${reason}: stopping`);
     await env.stop();
     return 0;
   } finally {
-    clearInterval(keepAlive);
+    clearInterval(watchParent);
   }
 }
 
