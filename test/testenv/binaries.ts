@@ -56,7 +56,7 @@ export function locateBinaries(log: (line: string) => void = () => undefined): P
 async function locate(log: (line: string) => void): Promise<TestEnvBinaries> {
   const found = readCurrent();
   if (found) return found;
-  log(`testenv: binaries missing; running ${buildScript} core (a cold build takes several minutes)`);
+  log(`binaries missing; running ${buildScript} core (a cold build takes several minutes)`);
   await runBuild(log);
   const built = readCurrent();
   if (!built) throw new Error(`${buildScript} core finished but ${currentPath} does not list the binaries`);
@@ -92,7 +92,7 @@ function runBuild(log: (line: string) => void): Promise<void> {
     const onData = (chunk: Buffer): void => {
       const text = chunk.toString("utf8");
       tail = (tail + text).slice(-4000);
-      for (const line of text.split("\n")) if (line.trim() !== "") log(line);
+      for (const line of text.split("\n")) if (line.trim() !== "") log(line.replace(/^\[testenv\] /, ""));
     };
     build.stdout.on("data", onData);
     build.stderr.on("data", onData);

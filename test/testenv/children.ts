@@ -42,6 +42,13 @@ export class Child {
     } finally {
       closeSync(log);
     }
+    // A failed spawn reports through 'error', and 'exit' may never come.
+    this.proc.once("error", () => {
+      if (this.exit === undefined) {
+        this.exit = { code: -1, signal: null };
+        live.delete(this);
+      }
+    });
     if (this.proc.pid === undefined) {
       throw new Error(`${options.name}: could not start ${options.command}`);
     }
@@ -58,13 +65,6 @@ export class Child {
         live.delete(this);
         resolve(this.exit);
       });
-    });
-    this.proc.once("error", () => {
-      // A spawn failure also fires 'exit' only sometimes; settle either way.
-      if (this.exit === undefined) {
-        this.exit = { code: -1, signal: null };
-        live.delete(this);
-      }
     });
     live.add(this);
     installLastResortHandlers();
