@@ -62,7 +62,7 @@ describe("templates on the API server", () => {
       ]);
       await assertRejected(
         api.create("maasmachinetemplates", machineTemplate("bad", { minCPU: 1, minMemory: 1, image: "jammy", ephemeral: true, deployInMemory: false })),
-        ["spec.template.spec.deployInMemory", "must agree"],
+        ["spec.template.spec.deployInMemory", "contradicts deployInMemory: false"],
       );
     });
 
