@@ -41,7 +41,7 @@ testenv: ## Build the local control plane (kube-apiserver, etcd, kubectl, cluste
 	hack/testenv/build.sh all
 
 .PHONY: testenv-core
-testenv-core:
+testenv-core: ## Build only what the tests need (kube-apiserver, etcd, kubectl) and fetch CAPI CRDs
 	hack/testenv/build.sh core
 
 .PHONY: test-unit
