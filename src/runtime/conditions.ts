@@ -2,20 +2,11 @@
 // rules: lastTransitionTime records when the status last changed, not when the
 // condition was last written, so a reconcile that re-asserts a condition does not
 // churn it. Every helper returns new objects and leaves its input alone.
+import type { Condition } from "../api/v1beta1/index.ts";
 import { systemClock, type Clock } from "../clock/index.ts";
 
-export interface Condition {
-  type: string;
-  status: "True" | "False" | "Unknown";
-  /** CamelCase, machine-readable. */
-  reason: string;
-  /** For humans. */
-  message?: string;
-  /** RFC 3339, seconds precision, as metav1.Time writes it. */
-  lastTransitionTime: string;
-  /** The metadata.generation the condition was computed from. */
-  observedGeneration?: number;
-}
+// One Condition type for the whole project: the API schema's (metav1.Condition).
+export type { Condition };
 
 export type ConditionInput = Omit<Condition, "lastTransitionTime"> & { lastTransitionTime?: string };
 

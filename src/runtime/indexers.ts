@@ -1,8 +1,9 @@
+import { ClusterNameLabel } from "../api/v1beta1/index.ts";
 import type { IndexFunc } from "./cache.ts";
 import type { KubeObject } from "./kube-object.ts";
 
 /** The label Cluster API puts on every object that belongs to a cluster. */
-export const CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name";
+export const CLUSTER_NAME_LABEL = ClusterNameLabel;
 
 /** Index name: objects by `namespace/cluster-name` from {@link CLUSTER_NAME_LABEL}. */
 export const CLUSTER_NAME_INDEX = "cluster-name";
