@@ -1,8 +1,10 @@
 // Writes config/crd/ from the API schemas in src/api/v1beta1 (`make generate`).
 // With --check it writes nothing and exits 1 listing stale files (`make verify`).
+// --root DIR works on another checkout's config/crd (the generator's own tests use a copy).
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import {
   CRD_BASES_DIR,
   CRD_KUSTOMIZATION_PATH,
@@ -11,7 +13,8 @@ import {
   isGeneratedCrdPath,
 } from "../src/api/v1beta1/crd-files.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: flags } = parseArgs({ options: { check: { type: "boolean", default: false }, root: { type: "string" } } });
+const root = flags.root === undefined ? join(dirname(fileURLToPath(import.meta.url)), "..") : resolve(flags.root);
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
@@ -39,7 +42,7 @@ async function filesOnDisk(): Promise<Map<string, string>> {
 }
 
 async function main(): Promise<number> {
-  const check = process.argv.includes("--check");
+  const check = flags.check;
   const generated = generateCrdFiles();
   const { changed, extra } = diffCrdFiles(generated, await filesOnDisk());
 

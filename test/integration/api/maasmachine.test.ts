@@ -70,7 +70,10 @@ describe("MaasMachine on the API server", () => {
       ["zero minMemory", { minMemory: 0 }, ["spec.minMemory"]],
       ["an empty image", { image: "" }, ["spec.image"]],
       ["an image with three parts", { image: "a/b/c" }, ["spec.image", "should match"]],
-      ["an image with a space", { image: "ubuntu jammy" }, ["spec.image"]],
+      ["an image with a space", { image: "ubuntu jammy" }, ["spec.image", "should match"]],
+      ["an image with a leading slash", { image: "/jammy" }, ["spec.image", "should match"]],
+      ["an image with a trailing slash", { image: "ubuntu/" }, ["spec.image", "should match"]],
+      ["an image with shell characters", { image: "jammy;rm" }, ["spec.image", "should match"]],
       ['ephemeral: "yes"', { ephemeral: "yes" }, ["spec.ephemeral", "boolean"]],
       ["duplicate tags", { tags: ["a", "a"] }, ["spec.tags[1]", "Duplicate value"]],
     ];
@@ -180,6 +183,20 @@ describe("MaasMachine on the API server", () => {
       assert.deepEqual(written.status, status);
     });
 
+    it("keeps a terminal failure's reason and message (CAPI v1beta1 contract)", async () => {
+      await api.create("maasmachines", machine("status-failed"));
+      const failed: MaasMachineStatus = {
+        ready: false,
+        failureReason: "CreateError",
+        failureMessage: "MAAS has no machine with 64 cores in pool default",
+        machineState: "Failed deployment",
+        machinePowered: false,
+        deploymentTarget: "disk",
+      };
+      const written = await api.patchStatus<StoredMachine>("maasmachines", "status-failed", { status: failed });
+      assert.deepEqual(written.status, failed);
+    });
+
     it("refuses a bad status, naming the field", async () => {
       await api.create("maasmachines", machine("status-bad"));
       await assertRejected(api.patchStatus("maasmachines", "status-bad", { status: { deploymentTarget: "ram" } }), [
@@ -229,12 +246,29 @@ describe("MaasMachine on the API server", () => {
       assert.match(row.get("AGE") ?? "", /^\d+[smhd]/);
     });
 
-    it("keeps the provider ID for -o wide only", async () => {
-      const result = await env.kubectl(["get", "maasm", "shown", "-n", namespace]);
+    it("shows cluster, state, system ID, ephemeral, ready and age without -o wide, and no provider ID", async () => {
+      const result = await env.kubectl(["get", "maasmachines", "shown", "-n", namespace]);
       assert.equal(result.code, 0, result.stderr);
       const header = result.stdout.split("\n")[0] ?? "";
       assert.doesNotMatch(header, /PROVIDERID/);
       assert.match(header, /^NAME\s+CLUSTER\s+STATE\s+SYSTEM ID\s+EPHEMERAL\s+READY\s+AGE$/);
+      const [row] = parseTable(result.stdout, wide.filter((h) => h !== "PROVIDERID"));
+      assert.ok(row, result.stdout);
+      assert.deepEqual(Object.fromEntries([...row].filter(([k]) => k !== "AGE")), {
+        NAME: "shown",
+        CLUSTER: "c1",
+        STATE: "Deployed",
+        "SYSTEM ID": "xy7k3p",
+        EPHEMERAL: "true",
+        READY: "True",
+      });
+      assert.match(row.get("AGE") ?? "", /^\d+[smhd]/);
+    });
+
+    it("answers to its short name", async () => {
+      const result = await env.kubectl(["get", "maasm", "shown", "-n", namespace, "-o", "name"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "maasmachine.infrastructure.cluster.x-k8s.io/shown");
     });
 
     it("is listed in the cluster-api category", async () => {

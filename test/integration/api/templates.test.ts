@@ -3,6 +3,7 @@
 // status.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { CustomObjectsApi } from "@kubernetes/client-node";
 import { useSharedTestEnv } from "../../testenv/index.ts";
 import type { TestEnvHandle } from "../../testenv/index.ts";
 import { API_VERSION } from "../../../src/api/v1beta1/index.ts";
@@ -109,6 +110,41 @@ describe("templates on the API server", () => {
 
     it("refuses a template without dnsDomain, naming the field", async () => {
       await assertRejected(api.create("maasclustertemplates", clusterTemplate("bad", {})), ["spec.template.spec.dnsDomain", "Required value"]);
+    });
+
+    it("is accepted as a CAPI v1beta2 ClusterClass's infrastructure, with a MaasMachineTemplate for its workers", async () => {
+      await api.create("maasclustertemplates", clusterTemplate("class-infra", { dnsDomain: "maas" }));
+      await api.create("maasmachinetemplates", machineTemplate("class-workers", { minCPU: 2, minMemory: 4096, image: "jammy" }));
+      const ref = (kind: string, name: string) => ({ apiVersion: API_VERSION, kind, name });
+      const clusterClass = {
+        apiVersion: "cluster.x-k8s.io/v1beta2",
+        kind: "ClusterClass",
+        metadata: { name: "maas" },
+        spec: {
+          infrastructure: { templateRef: ref("MaasClusterTemplate", "class-infra") },
+          controlPlane: {
+            templateRef: { apiVersion: "controlplane.cluster.x-k8s.io/v1beta2", kind: "KubeadmControlPlaneTemplate", name: "cp" },
+            machineInfrastructure: { templateRef: ref("MaasMachineTemplate", "class-workers") },
+          },
+          workers: {
+            machineDeployments: [
+              {
+                class: "default-worker",
+                bootstrap: { templateRef: { apiVersion: "bootstrap.cluster.x-k8s.io/v1beta2", kind: "KubeadmConfigTemplate", name: "w" } },
+                infrastructure: { templateRef: ref("MaasMachineTemplate", "class-workers") },
+              },
+            ],
+          },
+        },
+      };
+      const custom = env.kubeConfig().makeApiClient(CustomObjectsApi);
+      const coordinates = { group: "cluster.x-k8s.io", version: "v1beta2", namespace, plural: "clusterclasses" };
+      await custom.createNamespacedCustomObject({ ...coordinates, body: clusterClass });
+      const got = (await custom.getNamespacedCustomObject({ ...coordinates, name: "maas" })) as { spec: typeof clusterClass.spec };
+      assert.deepEqual(got.spec.infrastructure.templateRef, ref("MaasClusterTemplate", "class-infra"));
+      assert.deepEqual(got.spec.workers.machineDeployments[0]?.infrastructure.templateRef, ref("MaasMachineTemplate", "class-workers"));
+      // The references resolve to our objects by their apiVersion and kind.
+      assert.equal((await api.get<Stored<MaasClusterTemplateSpec>>("maasclustertemplates", "class-infra")).spec.template.spec.dnsDomain, "maas");
     });
 
     it("shows the DNS domain in kubectl get", async () => {
