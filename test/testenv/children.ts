@@ -4,7 +4,7 @@
 // kernel closes the pipe); the handlers here cover every gentler exit path.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { openSync, closeSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
 
 export interface ChildExit {
@@ -25,6 +25,8 @@ export class Child {
   readonly name: string;
   readonly pid: number;
   readonly logPath: string;
+  /** Where this process's output starts in logPath (the log is appended to across restarts). */
+  readonly logOffset: number;
   readonly exited: Promise<ChildExit>;
   private exit: ChildExit | undefined;
   private readonly proc: ChildProcess;
@@ -33,6 +35,7 @@ export class Child {
     this.name = options.name;
     this.logPath = options.logPath;
     const log = openSync(options.logPath, "a");
+    this.logOffset = fstatSync(log).size;
     try {
       this.proc = spawn(options.command, options.args, {
         cwd: options.cwd,

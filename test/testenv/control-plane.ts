@@ -3,6 +3,7 @@
 // full API with RBAC: static-token admin, our serving cert, service-account
 // keys (tokens can be issued), and no ServiceAccount admission (no controller
 // manager runs to create default service accounts).
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Child } from "./children.ts";
@@ -30,6 +31,9 @@ const portAttempts = 3;
 export async function startEtcd(binary: string, dir: string, readyTimeoutMs: number): Promise<EtcdInstance> {
   const dataDir = join(dir, "etcd");
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // A member name of our own, which the readiness check looks for: another
+  // etcd that took our port first answers /health just as well.
+  const memberName = `testenv-${randomBytes(6).toString("hex")}`;
   for (let attempt = 1; ; attempt++) {
     const [clientPort, peerPort] = await freePorts(2);
     const clientUrl = `http://127.0.0.1:${String(clientPort)}`;
@@ -37,7 +41,7 @@ export async function startEtcd(binary: string, dir: string, readyTimeoutMs: num
       name: "etcd",
       command: binary,
       args: [
-        "--name=testenv",
+        `--name=${memberName}`,
         `--data-dir=${dataDir}`,
         `--listen-client-urls=${clientUrl}`,
         `--listen-peer-urls=http://127.0.0.1:${String(peerPort)}`,
@@ -47,7 +51,13 @@ export async function startEtcd(binary: string, dir: string, readyTimeoutMs: num
       cwd: dir,
     });
     try {
-      await waitUntilReady(child, { url: `${clientUrl}/health` }, readyTimeoutMs);
+      const identity = {
+        url: `${clientUrl}/v3/cluster/member/list`,
+        method: "POST" as const,
+        jsonBody: "{}",
+        bodyIncludes: JSON.stringify(memberName),
+      };
+      await waitUntilReady(child, [{ url: `${clientUrl}/health` }, identity], readyTimeoutMs);
       return { child, clientUrl };
     } catch (err) {
       await child.kill();
@@ -100,7 +110,8 @@ export async function startApiServer(spec: ApiServerSpec): Promise<Child> {
   });
   try {
     const ca = await readFile(s.caCertPath, "utf8");
-    await waitUntilReady(child, { url: `https://127.0.0.1:${String(spec.port)}/readyz`, ca, token: s.adminToken }, spec.readyTimeoutMs);
+    // Our token and CA make the answer ours: another kube-apiserver would fail TLS or answer 401.
+    await waitUntilReady(child, [{ url: `https://127.0.0.1:${String(spec.port)}/readyz`, ca, token: s.adminToken }], spec.readyTimeoutMs);
     return child;
   } catch (err) {
     await child.kill();
@@ -110,6 +121,7 @@ export async function startApiServer(spec: ApiServerSpec): Promise<Child> {
 
 async function lostPortRace(err: unknown): Promise<boolean> {
   if (!(err instanceof ExitedBeforeReadyError)) return false;
-  const log = await readFile(err.logPath, "utf8").catch(() => "");
-  return log.includes("address already in use");
+  // Only this attempt's output: an earlier attempt's bind failure is in the same file.
+  const log = await readFile(err.logPath).catch(() => Buffer.alloc(0));
+  return log.subarray(err.logOffset).toString("utf8").includes("address already in use");
 }
