@@ -120,10 +120,18 @@ export class KubeTransport {
   }
 
   private connect(): Promise<KubeConnection> {
-    this.connection ??= createKubeConnection({
-      kubeConfig: this.kubeConfig,
-      ...(this.maxSockets === undefined ? {} : { maxSockets: this.maxSockets }),
-    });
+    if (this.connection === undefined) {
+      const connecting = createKubeConnection({
+        kubeConfig: this.kubeConfig,
+        ...(this.maxSockets === undefined ? {} : { maxSockets: this.maxSockets }),
+      });
+      this.connection = connecting;
+      // A failure (an exec plugin that is briefly down) must not stick: the next
+      // request tries again instead of every request failing for the process's life.
+      connecting.catch(() => {
+        if (this.connection === connecting) this.connection = undefined;
+      });
+    }
     return this.connection;
   }
 
@@ -141,11 +149,7 @@ export class KubeTransport {
       ...(ctx.getSignal() === undefined ? {} : { signal: ctx.getSignal() as AbortSignal }),
     });
     const buffer = await readAllBuffer(body);
-    const flat: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) {
-      if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    return new ResponseContext(status, flat, {
+    return new ResponseContext(status, flattenHeaders(headers), {
       text: () => Promise.resolve(buffer.toString("utf8")),
       binary: () => Promise.resolve(buffer),
     });
@@ -200,11 +204,16 @@ function apiError(status: number, text: string, headers: http.IncomingHttpHeader
     // Not JSON (a proxy's HTML page, an empty body): keep the text.
   }
   const message = typeof body === "object" && body !== null && "message" in body ? String(body.message) : text;
+  return new ApiException<unknown>(status, message, body, flattenHeaders(headers));
+}
+
+/** Node's headers as client-node's ResponseContext and ApiException hold them: one string each. */
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  return new ApiException<unknown>(status, message, body, flat);
+  return flat;
 }
 
 async function readAllBuffer(stream: Readable): Promise<Buffer> {
