@@ -128,6 +128,23 @@ describe("Informer", () => {
   });
 
   describe("when the watch breaks", () => {
+    it("ignores events still arriving on a stream it gave up on", async () => {
+      const clock = new FakeClock();
+      const source = new ScriptedSource();
+      const { informer, events } = await startInformer(source, clock, { watchIdleTimeoutMs: 60_000 });
+      const old = source.current;
+      await clock.advance(60_000);
+      assert.equal(source.watches.length, 2, "the watchdog started a new watch");
+      // Lines the old connection had buffered must not overwrite what the new one says.
+      source.current.send({ type: "ADDED", object: widget("a", "20") });
+      old.send({ type: "MODIFIED", object: widget("a", "19") });
+      old.send({ type: "DELETED", object: widget("a", "19") });
+      assert.equal(informer.get("ns", "a")?.metadata.resourceVersion, "20");
+      assert.deepEqual(events.map((e) => e.type), ["add"]);
+      assert.equal(informer.lastResourceVersion, "20");
+      await informer.stop();
+    });
+
     it("reconnects by itself after a backoff, from the last resourceVersion, without relisting", async () => {
       const clock = new FakeClock();
       const source = new ScriptedSource();
@@ -213,6 +230,25 @@ describe("Informer", () => {
     assert.equal(informer.hasSynced(), false);
     await clock.advance(800);
     assert.equal(informer.hasSynced(), true);
+    await informer.stop();
+  });
+
+  it("resyncs every 10 minutes unless told otherwise", async () => {
+    const clock = new FakeClock();
+    const source = new ScriptedSource();
+    source.items = [widget("a", "5")];
+    const informer = new Informer<Widget>({ source, name: "widgets", logger, clock, watchIdleTimeoutMs: 3_600_000 });
+    const resyncs: number[] = [];
+    informer.on((event) => {
+      if (event.type === "update" && event.resync) resyncs.push(clock.now());
+    });
+    const startedAt = clock.now();
+    informer.start();
+    await clock.advance(599_999);
+    assert.equal(resyncs.length, 0);
+    await clock.advance(1);
+    await clock.advance(600_000);
+    assert.deepEqual(resyncs, [startedAt + 600_000, startedAt + 1_200_000]);
     await informer.stop();
   });
 
