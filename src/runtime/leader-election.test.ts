@@ -224,6 +224,21 @@ describe("LeaderElector", () => {
     });
   });
 
+  describe("with the default clock", () => {
+    it("judges expiry on a monotonic clock, so a wall-clock jump cannot hand a live lease over", async (t) => {
+      t.mock.timers.enable({ apis: ["Date"], now: Date.now() });
+      const lease = new MemoryLease();
+      const holder = new LeaderElector({ lock: lease, identity: "holder", name: "test", logger });
+      assert.equal(await holder.tryAcquireOrRenew(), true);
+      const follower = new LeaderElector({ lock: lease, identity: "follower", name: "test", logger });
+      assert.equal(await follower.tryAcquireOrRenew(), false);
+      // An NTP step of one hour forward on the follower's node, a moment later.
+      t.mock.timers.setTime(Date.now() + 3_600_000);
+      assert.equal(await follower.tryAcquireOrRenew(), false, "the lease has not expired");
+      assert.equal(lease.stored?.record.holderIdentity, "holder");
+    });
+  });
+
   it("refuses timings where a leader could still act after a follower takes over", () => {
     assert.throws(
       () => new LeaderElector({ lock: new MemoryLease(), identity: "a", name: "t", logger, leaseDurationMs: 5_000, renewDeadlineMs: 6_000 }),

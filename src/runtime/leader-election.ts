@@ -4,6 +4,21 @@ import type { KubeMetrics } from "./kube-metrics.ts";
 import { LeaseConflictError, type LeaseLock, type LeaderElectionRecord, type LockedRecord } from "./leader-election-lock.ts";
 
 export { KubeLeaseLock, LeaseConflictError, formatMicroTime } from "./leader-election-lock.ts";
+
+/**
+ * The system clock, but with `now()` read from the monotonic timer (still in epoch
+ * milliseconds, anchored when the process started). Lease expiry and the renew
+ * deadline are durations: judged on `Date.now()`, an NTP step forward on a follower
+ * would let it take over a live leader's lease, and a step back on the leader would
+ * keep it leading past its renew deadline. client-go measures them on Go's
+ * monotonic clock for the same reason. The lease's renewTime and acquireTime are
+ * informational (nobody judges expiry by them), so the small drift from wall time
+ * they get is harmless.
+ */
+export const monotonicSystemClock: Clock = {
+  ...systemClock,
+  now: () => performance.timeOrigin + performance.now(),
+};
 export type { LeaseLock, LeaderElectionRecord, LockedRecord } from "./leader-election-lock.ts";
 
 export interface LeaderElectorOptions {
@@ -13,6 +28,7 @@ export interface LeaderElectorOptions {
   /** Names the election in logs and in `leader_election_master_status{name}`. */
   name: string;
   logger: Logger;
+  /** Defaults to {@link monotonicSystemClock}. */
   clock?: Clock;
   metrics?: KubeMetrics;
   /** How long followers wait, from when they last saw the record change, before taking over (15 s). */
@@ -55,7 +71,7 @@ export class LeaderElector {
 
   constructor(options: LeaderElectorOptions) {
     this.opts = {
-      clock: systemClock,
+      clock: monotonicSystemClock,
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
