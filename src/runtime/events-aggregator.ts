@@ -54,6 +54,14 @@ interface Bucket {
   updatedMs: number;
 }
 
+/**
+ * How often finished series and full buckets are swept out. The sweep walks every
+ * entry, so doing it on each occurrence would make a hot loop over many objects
+ * quadratic; a late sweep changes no decision, since observe() judges the series
+ * it touches by their own times and a missing bucket is a full one.
+ */
+const SWEEP_INTERVAL_MS = 1_000;
+
 export class EventAggregator {
   private readonly windowMs: number;
   private readonly flushIntervalMs: number;
@@ -61,6 +69,7 @@ export class EventAggregator {
   private readonly refillMs: number;
   private readonly series = new Map<string, Series>();
   private readonly buckets = new Map<string, Bucket>();
+  private lastSweepMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: AggregatorOptions = {}) {
     this.windowMs = options.seriesWindowMs ?? 6 * 60_000;
@@ -113,6 +122,8 @@ export class EventAggregator {
   }
 
   private expire(nowMs: number): void {
+    if (nowMs - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = nowMs;
     for (const [key, s] of this.series) {
       if (nowMs - s.lastObservedMs > this.windowMs && s.count <= s.sentCount) this.series.delete(key);
     }
