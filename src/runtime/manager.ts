@@ -135,7 +135,8 @@ export class Manager {
         identity: this.identity,
         name: le.leaseName,
         logger: this.log,
-        clock: this.clock,
+        // Without an injected clock the elector keeps its own monotonic one (lease expiry is a duration).
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
         metrics: this.kubeMetrics,
         onNewLeader: (holder) => this.log.info({ holder }, "new leader observed"),
         ...(le.leaseDurationMs === undefined ? {} : { leaseDurationMs: le.leaseDurationMs }),
@@ -242,9 +243,17 @@ export class Manager {
     this.election = this.elector.run(this.electionStop.signal, () => {
       onStartedLeading?.();
       this.startControllers();
-    }).then((outcome) => {
-      if (outcome === "lost") this.leadershipLost();
-    });
+    }).then(
+      (outcome) => {
+        if (outcome === "lost") this.leadershipLost();
+      },
+      (err: unknown) => {
+        // Only a throwing onStartedLeading gets here. Whether we still lead is then
+        // unknown, so stop as if leadership were lost rather than leave a rejection unhandled.
+        this.log.error({ err }, "leader election failed");
+        this.leadershipLost();
+      },
+    );
   }
 
   private unsyncedReason(): string | undefined {
