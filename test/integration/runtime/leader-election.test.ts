@@ -80,7 +80,10 @@ describe("leader election between two manager processes", () => {
       await eventually(async () => (await reconciledBy(name)) !== undefined, { message: `${name} reconciled` });
       assert.equal(await reconciledBy(name), first.identity, `${name} reconciled by the leader only`);
     }
-    const followerMetrics = await (await fetch(`http://127.0.0.1:${String(second.milestones.get("started")?.line.probesPort)}/metrics`)).text();
+    const metricsOf = async (p: ManagerProcess) =>
+      (await fetch(`http://127.0.0.1:${String(p.milestones.get("started")?.line.probesPort)}/metrics`)).text();
+    assert.match(await metricsOf(first), /leader_election_master_status\{name="sample-manager"\} 1/);
+    const followerMetrics = await metricsOf(second);
     assert.match(followerMetrics, /leader_election_master_status\{name="sample-manager"\} 0/);
     assert.doesNotMatch(followerMetrics, /controller_runtime_reconcile_total\{controller="widget",result="success"\} [1-9]/);
   });
