@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { FakeClock } from "../clock/index.ts";
+import { createLogger } from "../observability/index.ts";
+import { StatePersistence } from "./persistence.ts";
 import { startSimulator } from "./simulator.ts";
 import { startHarness, TestClient } from "./test-support.ts";
 
@@ -59,6 +61,28 @@ describe("state file", () => {
     } finally {
       await b.close();
     }
+  });
+
+  it("writes a change made just before close, and leaves no temporary file behind", async () => {
+    const sub = mkdtempSync(join(dir, "flush-"));
+    const stateFile = join(sub, "state.json");
+    const sim = await startSimulator({ stateFile, port: 0, machines: 1, clock: new FakeClock() });
+    // No await between the change and close: only the flush on close can save it.
+    const tagged = new TestClient(sim.endpoint, sim.apiKey).post("tags/", null, { name: "last-word" });
+    assert.equal((await tagged).status, 200);
+    await sim.close();
+    assert.match(readFileSync(stateFile, "utf8"), /"last-word"/);
+    assert.deepEqual(readdirSync(sub), ["state.json"]);
+  });
+
+  it("removes its temporary file when the state file cannot be replaced", () => {
+    const sub = mkdtempSync(join(dir, "blocked-"));
+    const stateFile = join(sub, "state.json");
+    mkdirSync(join(stateFile, "in-the-way"), { recursive: true }); // a non-empty directory: rename fails
+    const persistence = new StatePersistence(stateFile, { counters: {} } as never, createLogger({ name: "test", level: "silent" }));
+    persistence.flush();
+    assert.deepEqual(readdirSync(sub), ["state.json"]);
+    assert.ok(statSync(stateFile).isDirectory());
   });
 
   it("refuses a file that is not a simulator state file, saying how to fix it", async () => {

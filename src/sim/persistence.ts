@@ -2,7 +2,7 @@
 // JSON. Written atomically — a temporary file in the same directory, then
 // rename — shortly after each change and again on close, so a crash never
 // leaves a half-written file.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { Logger } from "../observability/index.ts";
 import type { StoreData } from "./store.ts";
 
@@ -61,10 +61,19 @@ export class StatePersistence {
   private writeNow(): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      // The file holds API token secrets: owner-only permissions.
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, data: this.data } satisfies StateFile, null, 2), { mode: 0o600 });
+      // The file holds API token secrets: owner-only permissions. "w" truncates a
+      // temporary file a crashed run left behind.
+      const fd = openSync(tmp, "w", 0o600);
+      try {
+        writeSync(fd, JSON.stringify({ format: FORMAT, data: this.data } satisfies StateFile, null, 2));
+        // On disk before the rename, so a power loss leaves the old file or the new one, never an empty one.
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(tmp, this.path);
     } catch (error) {
+      rmSync(tmp, { force: true });
       this.logger.error({ err: error, path: this.path }, "cannot write the simulator state file");
     }
   }
