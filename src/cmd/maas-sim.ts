@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../observability/index.ts";
 import { InventoryError, loadInventoryFile, parseFaultSpec, startSimulator, type FaultRule, type SimulatorOptions } from "../sim/index.ts";
 import { parseMaasVersion } from "../sim/maas-version.ts";
+import { StateFileError } from "../sim/persistence.ts";
 import { parseApiKey } from "../sim/simulator.ts";
 
 const HELP = `Usage: maas-sim [options]
@@ -119,6 +120,23 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
   return options;
 }
 
+/**
+ * A start-up failure that a different flag value fixes, as a message naming the flag:
+ * the port taken or not allowed, an address this host does not have, a bad state file.
+ */
+function startupUsageError(error: unknown, options: SimulatorOptions): string | null {
+  if (error instanceof StateFileError) return `--state: ${error.message}`;
+  const code = (error as NodeJS.ErrnoException).code;
+  const port = options.port ?? 5240;
+  const host = options.host ?? "127.0.0.1";
+  if (code === "EADDRINUSE") return `--port ${port}: the port is already in use on ${host}; stop what holds it, pick another port, or use --port 0 for a free one`;
+  if (code === "EACCES") return `--port ${port}: not allowed to listen on this port; use a port above 1023, e.g. --port 5240`;
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return `--host ${host}: not an address of this machine; use 127.0.0.1 (loopback) or 0.0.0.0 (all interfaces)`;
+  }
+  return null;
+}
+
 async function main(): Promise<void> {
   let options: SimulatorOptions | "help";
   try {
@@ -140,6 +158,11 @@ async function main(): Promise<void> {
     // Inventory references (zones, owners, duplicates) are only checked while building.
     if (error instanceof InventoryError) {
       process.stderr.write(`maas-sim: --inventory: ${error.message}\n`);
+      process.exit(2);
+    }
+    const usage = startupUsageError(error, options);
+    if (usage !== null) {
+      process.stderr.write(`maas-sim: ${usage}\n`);
       process.exit(2);
     }
     process.stderr.write(`maas-sim: cannot start: ${(error as Error).message}\n`);

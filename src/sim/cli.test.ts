@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,6 +90,40 @@ describe("maas-sim command", () => {
   ];
   for (const [args, message] of badFlags) {
     it(`exits 2 naming the problem for ${args.join(" ")}`, async () => {
+      const r = run(args);
+      try {
+        assert.equal(await r.exited, 2);
+        assert.match(r.stderr(), message);
+        assert.equal(r.stdout(), "");
+      } finally {
+        stop(r);
+      }
+    });
+  }
+
+  it("exits 2 naming --port and the fix when the port is taken", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as AddressInfo).port;
+    const r = run(["--port", String(port)]);
+    try {
+      assert.equal(await r.exited, 2);
+      assert.match(r.stderr(), new RegExp(`--port ${port}: the port is already in use on 127\\.0\\.0\\.1; .*--port 0 for a free one`));
+      assert.equal(r.stdout(), "");
+    } finally {
+      stop(r);
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+
+  const notState = join(dir, "not-state.json");
+  writeFileSync(notState, "[1, 2");
+  const badStart: Array<[string[], RegExp]> = [
+    [["--port", "0", "--host", "192.0.2.1"], /--host 192\.0\.2\.1: not an address of this machine; use 127\.0\.0\.1/],
+    [["--port", "0", "--state", notState], /--state: state file .*not-state\.json is not readable JSON .*delete it to start fresh/],
+  ];
+  for (const [args, message] of badStart) {
+    it(`exits 2 naming the flag when it cannot start with ${args.slice(2).join(" ")}`, async () => {
       const r = run(args);
       try {
         assert.equal(await r.exited, 2);

@@ -89,7 +89,9 @@ export class SimServer {
         res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end(`Not Found: the MAAS API is under ${API_ROOT}/ and the simulator's own API under ${ADMIN_ROOT}/`);
       }
     } catch (error) {
-      this.deps.logger.error({ err: error, method: req.method, path: req.url }, "simulator request failed");
+      // The path only: piston accepts oauth_* in the query string, so req.url can hold a token secret.
+      const path = (req.url ?? "/").split("?")[0];
+      this.deps.logger.error({ err: error, method: req.method, path }, "simulator request failed");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" }).end("Internal Server Error");
       else res.destroy();
     }
