@@ -126,6 +126,21 @@ async function driveSleeps<T>(promise: Promise<T>, clock: RecordingClock): Promi
   return promise;
 }
 
+/**
+ * The outcome of a call that must not be retried: fails at once if the client starts a
+ * backoff sleep instead (on a FakeClock that sleep would never end, hanging the test).
+ */
+async function withoutRetry<T>(promise: Promise<T>, clock: RecordingClock): Promise<T | unknown> {
+  let settled = false;
+  const outcome = promise.then(
+    (value) => ((settled = true), value),
+    (error: unknown) => ((settled = true), error),
+  );
+  await waitFor(() => settled || clock.sleeps.length > 0, "the call to finish or back off");
+  assert.deepEqual(clock.sleeps, [], "the client backed off to retry a call it must not repeat");
+  return outcome;
+}
+
 function oauthFields(header: string | undefined): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const match of (header ?? "").matchAll(/([a-z_]+)="([^"]*)"/g)) fields[match[1] as string] = decodeURIComponent(match[2] as string);
@@ -296,7 +311,7 @@ describe("MAAS HTTP exchange", () => {
     it("does not retry an allocate after a reset: MAAS may have allocated", async () => {
       const clock = new RecordingClock();
       const server = await scriptedServer(resetFirst);
-      const error = await client(server, clock).machines.allocate().catch((e: unknown) => e);
+      const error = await withoutRetry(client(server, clock).machines.allocate(), clock);
       assert.ok(error instanceof MaasNetworkError);
       assert.equal(error.code, "Network");
       assert.equal(error.requestSent, true);
@@ -356,10 +371,10 @@ describe("MAAS HTTP exchange", () => {
     it("does not retry a deploy that timed out after sending", async () => {
       const clock = new RecordingClock();
       const server = await scriptedServer(hang);
-      const pending = client(server, clock, { timeoutMs: 5000 }).machines.deploy("abc123", { ephemeralDeploy: true }).catch((e: unknown) => e);
+      const outcome = withoutRetry(client(server, clock, { timeoutMs: 5000 }).machines.deploy("abc123", { ephemeralDeploy: true }), clock);
       await waitFor(() => server.requests.length === 1, "the attempt");
       await clock.advance(5000);
-      const error = await pending;
+      const error = await outcome;
       assert.ok(error instanceof MaasTimeoutError);
       assert.equal(error.requestSent, true);
       assert.equal(error.op, "POST machines/abc123/?op=deploy");

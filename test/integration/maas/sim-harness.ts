@@ -1,6 +1,8 @@
 // Shared set-up for the client-against-simulator tests: a simulator on port 0 with a
-// small, known inventory (so constraints have predictable answers) and a client with
-// short timeouts and retry delays, because these tests run on real time.
+// small, known inventory (so constraints have predictable answers), a client, and for
+// retry and timeout tests a client on a FakeClock that the test moves through each
+// backoff sleep and request timeout, so no test waits on real time.
+import { FakeClock } from "../../../src/clock/index.ts";
 import { startSimulator } from "../../../src/sim/index.ts";
 import { MaasClient, type MaasClientOptions } from "../../../src/maas/index.ts";
 
@@ -49,4 +51,54 @@ export function logEntries(sim: Simulator, method: string, path: RegExp, op?: st
   return sim
     .requestLog()
     .filter((e) => e.method === method && path.test(e.path.replace(/^.*\/api\/2\.0/, "")) && (op === undefined || e.op === op));
+}
+
+/** A FakeClock that remembers every sleep it was asked for (the client's backoff and Retry-After waits). */
+export class RecordingClock extends FakeClock {
+  readonly sleeps: number[] = [];
+
+  constructor() {
+    // Starts at the real time: the simulator checks OAuth timestamps against its own clock.
+    super(Date.now());
+  }
+
+  override sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(delayMs);
+    return super.sleep(delayMs, signal);
+  }
+}
+
+export interface DriveOptions {
+  clock: RecordingClock;
+  /** The client's timeoutMs; moved past whenever `held()` counts a new held request. */
+  timeoutMs?: number;
+  /** How many requests the simulator is holding unanswered (a "timeout" fault) so far. */
+  held?: () => number;
+}
+
+/**
+ * Lets `promise` (calls on a client driven by `clock`) settle: advances the clock through
+ * each sleep the client takes, and past the request timeout once the simulator holds a
+ * request. In between it waits for I/O to happen, never for time to pass.
+ */
+export async function drive<T>(promise: Promise<T>, options: DriveOptions): Promise<T> {
+  const { clock, timeoutMs, held } = options;
+  let done = false;
+  promise.then(() => (done = true), () => (done = true));
+  let sleepsSeen = 0;
+  let heldSeen = 0;
+  while (!done) {
+    const sleep = clock.sleeps[sleepsSeen];
+    const holding = held?.() ?? 0;
+    if (sleep !== undefined) {
+      sleepsSeen++;
+      await clock.advance(sleep);
+    } else if (timeoutMs !== undefined && holding > heldSeen) {
+      heldSeen = holding;
+      await clock.advance(timeoutMs);
+    } else {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  return promise;
 }
