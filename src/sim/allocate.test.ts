@@ -29,6 +29,8 @@ describe("POST machines/?op=allocate", () => {
     ["takes the cheapest Ready machine when there are no constraints", {}, "small1"],
     ["honours a minimum cpu_count", { cpu_count: "3" }, "mid001"],
     ["honours a minimum mem in MiB", { mem: "10000" }, "big001"],
+    ["takes a machine with exactly cpu_count CPUs (at least, not more than)", { cpu_count: "4" }, "mid001"],
+    ["takes a machine with exactly mem MiB (at least, not more than)", { mem: "8192" }, "mid001"],
     ["requires every tag", { tags: ["ssd", "gpu"] }, "mid001"],
     ["reads comma-separated tags as a list", { tags: "gpu,ssd" }, "mid001"],
     ["excludes machines with any not_tags", { not_tags: "ssd" }, "big001"],

@@ -3,6 +3,12 @@ import { after, beforeEach, describe, it } from "node:test";
 import { parseFaultSpec, FaultRuleError } from "./faults.ts";
 import { startHarness, type Harness } from "./test-support.ts";
 
+/** Waits for the simulator's I/O (not for time) until `condition` holds. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(condition(), "the simulator did not get there");
+}
+
 describe("fault injection", () => {
   let h: Harness;
   beforeEach(async () => {
@@ -42,6 +48,35 @@ describe("fault injection", () => {
       assert.equal((await h.client.get("zones/")).status, 503);
       assert.equal((await h.client.get("machines/")).status, 200);
       assert.equal((await h.client.post("zones/", null, { name: "x1" })).status, 200);
+    });
+  });
+
+  describe("under concurrent requests", () => {
+    it("fires a rule exactly `times` times when requests arrive together", async () => {
+      h.sim.setFaults([{ kind: "unavailable", op: "allocate", times: 3 }]);
+      const replies = await Promise.all(Array.from({ length: 8 }, () => h.client.post("machines/", "allocate", { dry_run: "true" })));
+      assert.equal(replies.filter((r) => r.status === 503).length, 3);
+      assert.equal(replies.filter((r) => r.status === 200).length, 5);
+      assert.equal(h.sim.requestLog().filter((e) => e.fault === "unavailable").length, 3);
+    });
+
+    it("counts a latency rule's `times` when the request arrives, not when it is answered", async () => {
+      h.sim.setFaults([{ kind: "latency", latencyMs: 1000, op: "allocate", times: 1 }]);
+      const slow = h.client.post("machines/", "allocate", { dry_run: "true" });
+      await waitUntil(() => h.sim.requestLog().length === 0 && h.clock.pendingTimers > 0);
+      // While the first waits on simulated time, the next one is no longer delayed.
+      assert.equal((await h.client.post("machines/", "allocate", { dry_run: "true" })).status, 200);
+      await h.clock.advance(1000);
+      assert.equal((await slow).status, 200);
+      assert.deepEqual(h.sim.requestLog().map((e) => e.fault), [null, "latency"]);
+    });
+
+    it("never allocates one machine twice when allocates arrive together", async () => {
+      const replies = await Promise.all(Array.from({ length: 6 }, () => h.client.post("machines/", "allocate", {})));
+      const ids = replies.filter((r) => r.status === 200).map((r) => r.json().system_id);
+      assert.equal(ids.length, 4);
+      assert.equal(new Set(ids).size, 4);
+      assert.deepEqual(replies.filter((r) => r.status !== 200).map((r) => r.status), [409, 409]);
     });
   });
 
