@@ -116,6 +116,19 @@ describe("authentication", () => {
       assert.equal(r.text, "This method is reserved for admin users.");
     });
 
+    it("cannot deploy or release a machine allocated to another user (403, empty body), which stays as it was", async () => {
+      const allocated = await h.client.post("machines/", "allocate", { system_id: "m00001" });
+      assert.equal(allocated.status, 200, allocated.text);
+      for (const op of ["deploy", "release"]) {
+        const r = await h.client.post("machines/m00001/", op, {}, { apiKey: "AC:AT:AS" });
+        assert.equal(r.status, 403, op);
+        assert.equal(r.text, "", op);
+      }
+      const machine = h.sim.state().machines.find((m) => m.systemId === "m00001");
+      assert.equal(machine?.status, 10);
+      assert.equal(machine?.owner, "admin");
+    });
+
     it("gets 403 with an empty body for a machine another user owns", async () => {
       await h.client.post("machines/", "allocate", { system_id: "m00001" });
       const r = await h.client.get("machines/m00001/", {}, { apiKey: "AC:AT:AS" });
