@@ -384,6 +384,29 @@ describe("MAAS HTTP exchange", () => {
   });
 });
 
+describe("closing the client", () => {
+  it("lets a request in flight finish, drops idle connections, and stays usable", async () => {
+    const clock = new RecordingClock();
+    let answer: (() => void) | undefined;
+    const server = await scriptedServer((req, res) => {
+      if (req.url.includes("op=deploy")) answer = () => json(res, 200, { ...machine, status: 9 });
+      else json(res, 200, version);
+    });
+    const maas = client(server, clock);
+    await maas.version.get();
+    const deploying = maas.machines.deploy("abc123", { distroSeries: "jammy" });
+    await waitFor(() => answer !== undefined, "the deploy to reach MAAS");
+    maas.close();
+    answer?.();
+    assert.equal((await deploying).status, 9);
+    assert.equal(server.connections, 1);
+    maas.close(); // now the connection is idle: dropped, and the next request opens another
+    await maas.version.get();
+    assert.equal(server.requests.length, 3);
+    assert.equal(server.connections, 2);
+  });
+});
+
 describe("MaasClient logging", () => {
   it("logs method, path, op and status at debug without the key, the header or user data", async () => {
     const lines: string[] = [];

@@ -126,9 +126,14 @@ export class MaasHttp implements MaasRequester {
     }
   }
 
-  /** Closes idle keep-alive sockets; in-flight requests finish. */
+  /**
+   * Closes idle keep-alive sockets; in-flight requests finish. (Agent.destroy() would
+   * also cut the sockets in use, failing a deploy mid-answer as "reset after sending".)
+   */
   close(): void {
-    this.#agent.destroy();
+    for (const sockets of Object.values(this.#agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
   }
 
   toString(): string {
