@@ -106,10 +106,40 @@ describe("fault injection", () => {
   });
 
   describe("timeout", () => {
-    it("never answers; the client gives up and nothing changes", async () => {
+    it("never answers; the client gives up, nothing changes and the hold's timer goes with the connection", async () => {
       h.sim.setFaults([{ kind: "timeout", op: "allocate" }]);
-      await assert.rejects(fetch(`${h.sim.endpoint}/api/2.0/machines/?op=allocate`, { method: "POST", signal: AbortSignal.timeout(200) }));
+      const giveUp = new AbortController();
+      const pending = fetch(`${h.sim.endpoint}/api/2.0/machines/?op=allocate`, { method: "POST", signal: giveUp.signal }).then(() => "answered", () => "gave up");
+      await waitUntil(() => h.sim.requestLog().some((e) => e.fault === "timeout"));
+      assert.equal(h.clock.pendingTimers, 1, "the hold's timer");
+      giveUp.abort();
+      assert.equal(await pending, "gave up");
+      await waitUntil(() => h.clock.pendingTimers === 0);
       assert.ok(h.sim.state().machines.every((m) => m.status === 4));
+    });
+
+    it("drops the connection when the hold ends", async () => {
+      h.sim.setFaults([{ kind: "timeout", op: "allocate", latencyMs: 30_000 }]);
+      const pending = fetch(`${h.sim.endpoint}/api/2.0/machines/?op=allocate`, { method: "POST" }).then(() => "answered", () => "dropped");
+      await waitUntil(() => h.sim.requestLog().some((e) => e.fault === "timeout"));
+      await h.clock.advance(30_000);
+      assert.equal(await pending, "dropped");
+    });
+  });
+
+  describe("closing the simulator", () => {
+    it("ends held and delayed requests at once and leaves no timer behind", async () => {
+      h.sim.setFaults([
+        { kind: "timeout", op: "allocate" },
+        { kind: "latency", latencyMs: 60_000, path: "^/zones/$" },
+      ]);
+      const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => "answered", () => "dropped");
+      const held = outcome(fetch(`${h.sim.endpoint}/api/2.0/machines/?op=allocate`, { method: "POST" }));
+      const delayed = outcome(h.client.get("zones/"));
+      await waitUntil(() => h.sim.requestLog().length === 1 && h.clock.pendingTimers === 2);
+      await h.sim.close();
+      assert.deepEqual(await Promise.all([held, delayed]), ["dropped", "dropped"]);
+      assert.equal(h.clock.pendingTimers, 0);
     });
   });
 
