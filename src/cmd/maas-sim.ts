@@ -124,7 +124,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
  * A start-up failure that a different flag value fixes, as a message naming the flag:
  * the port taken or not allowed, an address this host does not have, a bad state file.
  */
-function startupUsageError(error: unknown, options: SimulatorOptions): string | null {
+function startupFlagError(error: unknown, options: SimulatorOptions): string | null {
   if (error instanceof StateFileError) return `--state: ${error.message}`;
   const code = (error as NodeJS.ErrnoException).code;
   const port = options.port ?? 5240;
@@ -160,12 +160,8 @@ async function main(): Promise<void> {
       process.stderr.write(`maas-sim: --inventory: ${error.message}\n`);
       process.exit(2);
     }
-    const usage = startupUsageError(error, options);
-    if (usage !== null) {
-      process.stderr.write(`maas-sim: ${usage}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`maas-sim: cannot start: ${(error as Error).message}\n`);
+    // Exit 1, as documented for start failures; the message still names the flag to change.
+    process.stderr.write(`maas-sim: cannot start: ${startupFlagError(error, options) ?? (error as Error).message}\n`);
     process.exit(1);
   }
   process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}\n`);

@@ -101,14 +101,14 @@ describe("maas-sim command", () => {
     });
   }
 
-  it("exits 2 naming --port and the fix when the port is taken", async () => {
+  it("exits 1 naming --port and the fix when the port is taken", async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
     const port = (holder.address() as AddressInfo).port;
     const r = run(["--port", String(port)]);
     try {
-      assert.equal(await r.exited, 2);
-      assert.match(r.stderr(), new RegExp(`--port ${port}: the port is already in use on 127\\.0\\.0\\.1; .*--port 0 for a free one`));
+      assert.equal(await r.exited, 1);
+      assert.match(r.stderr(), new RegExp(`cannot start: --port ${port}: the port is already in use on 127\\.0\\.0\\.1; .*--port 0 for a free one`));
       assert.equal(r.stdout(), "");
     } finally {
       stop(r);
@@ -123,10 +123,10 @@ describe("maas-sim command", () => {
     [["--port", "0", "--state", notState], /--state: state file .*not-state\.json is not readable JSON .*delete it to start fresh/],
   ];
   for (const [args, message] of badStart) {
-    it(`exits 2 naming the flag when it cannot start with ${args.slice(2).join(" ")}`, async () => {
+    it(`exits 1 naming the flag when it cannot start with ${args.slice(2).join(" ")}`, async () => {
       const r = run(args);
       try {
-        assert.equal(await r.exited, 2);
+        assert.equal(await r.exited, 1);
         assert.match(r.stderr(), message);
         assert.equal(r.stdout(), "");
       } finally {
