@@ -88,7 +88,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
     try {
       parseApiKey(v["api-key"]);
     } catch {
-      throw new UsageError("--api-key: expected consumer_key:token_key:token_secret (three non-empty parts), e.g. --api-key CK:TK:TS");
+      throw new UsageError("--api-key: expected consumer_key:token_key:token_secret (three non-empty parts of letters, digits, '.', '_', '~' or '-'), e.g. --api-key CK:TK:TS");
     }
     options.apiKey = v["api-key"];
   }

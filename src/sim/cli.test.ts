@@ -83,6 +83,7 @@ describe("maas-sim command", () => {
   const badFlags: Array<[string[], RegExp]> = [
     [["--port", "abc"], /--port abc: expected a whole number from 0 to 65535, e\.g\. --port 5240/],
     [["--api-key", "nocolons"], /--api-key: expected consumer_key:token_key:token_secret/],
+    [["--api-key", 'C"K:TK:TS'], /--api-key: expected consumer_key:token_key:token_secret \(three non-empty parts of letters, digits/],
     [["--deploy-failure-rate", "2"], /--deploy-failure-rate 2: expected a number from 0 to 1/],
     [["--fault", "kind=explode"], /--fault: .*kind: write one of latency, unavailable, reset, timeout/],
     [["--maas-version", "banana"], /--maas-version: maasVersion "banana" is not a MAAS version/],

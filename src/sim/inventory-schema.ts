@@ -3,6 +3,13 @@
 import { STATUS_SHORT_NAMES } from "./status.ts";
 import type { Inventory } from "./types.ts";
 
+/**
+ * An API key the simulator accepts: three parts of OAuth's unreserved characters.
+ * MAAS generates [A-Za-z0-9] only; a quote, comma or space would break the OAuth
+ * header, and the project's client refuses such keys too (src/maas/credentials.ts).
+ */
+export const API_KEY_PATTERN = /^[A-Za-z0-9._~-]+:[A-Za-z0-9._~-]+:[A-Za-z0-9._~-]+$/;
+
 export class InventoryError extends Error {}
 
 type Obj = Record<string, unknown>;
@@ -70,7 +77,7 @@ export function validateInventory(doc: unknown, source = "inventory"): Inventory
     const o = v.object(item, path);
     v.onlyKnown(o, path, ["username", "apiKey", "admin"]);
     v.name(o.username, `${path}.username`, /^[a-zA-Z0-9_.@+-]+$/, "a username such as alice");
-    if (typeof o.apiKey !== "string" || !/^[^:\s]+:[^:\s]+:[^:\s]+$/.test(o.apiKey)) v.fail(`${path}.apiKey`, o.apiKey, "write consumer_key:token_key:token_secret");
+    if (typeof o.apiKey !== "string" || !API_KEY_PATTERN.test(o.apiKey)) v.fail(`${path}.apiKey`, o.apiKey, "write consumer_key:token_key:token_secret (letters, digits, '.', '_', '~', '-')");
     v.optBool(o.admin, `${path}.admin`);
   });
   v.list(root.machines, "machines", (item, path) => checkMachine(v, item, path));

@@ -57,6 +57,7 @@ describe("inventory", () => {
       ["an undeclared zone when zones are listed", "zones: [{name: a}]\nmachines: [{zone: b}]", /machines\[0\]\.zone "b" is not listed under zones; add \{name: b\} there or fix the name/],
       ["an unknown status", "machines: [{status: happy}]", /machines\[0\]\.status is invalid \(got "happy"\); write one of new, commissioning/],
       ["an API key with two parts", "users: [{username: x, apiKey: 'a:b'}]", /users\[0\]\.apiKey is invalid .*write consumer_key:token_key:token_secret/],
+      ["an API key with a quote, which would break the OAuth header", `users: [{username: x, apiKey: 'a"b:c:d'}]`, /users\[0\]\.apiKey is invalid .*letters, digits/],
       ["broken YAML", "machines: [", /not valid YAML\/JSON/],
     ];
     for (const [name, text, message] of bad) {

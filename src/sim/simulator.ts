@@ -6,6 +6,7 @@ import { createLogger } from "../observability/index.ts";
 import { FaultInjector } from "./faults.ts";
 import { OAuthVerifier } from "./http/oauth.ts";
 import { ADMIN_USERNAME, buildStoreData, loadInventoryFile } from "./inventory.ts";
+import { API_KEY_PATTERN } from "./inventory-schema.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { featuresOf, parseMaasVersion } from "./maas-version.ts";
 import { loadStateFile, StatePersistence } from "./persistence.ts";
@@ -24,11 +25,10 @@ export function generateApiKey(): string {
 }
 
 export function parseApiKey(apiKey: string, username = ADMIN_USERNAME): Credential {
-  const parts = apiKey.split(":");
-  if (parts.length !== 3 || parts.some((p) => p === "" || /\s/.test(p))) {
-    throw new Error("apiKey must be consumer_key:token_key:token_secret (three non-empty parts separated by ':')");
+  if (!API_KEY_PATTERN.test(apiKey)) {
+    throw new Error("apiKey must be consumer_key:token_key:token_secret (three non-empty parts of letters, digits, '.', '_', '~' or '-')");
   }
-  const [consumerKey, tokenKey, tokenSecret] = parts as [string, string, string];
+  const [consumerKey, tokenKey, tokenSecret] = apiKey.split(":") as [string, string, string];
   return { username, consumerKey, tokenKey, tokenSecret };
 }
 
