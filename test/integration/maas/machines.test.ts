@@ -85,6 +85,20 @@ describe("machines against the simulator", () => {
       await maas.machines.release(machine.system_id);
     });
 
+    it("honours not_tags, pool and system_id", async () => {
+      const notControlPlane = await maas.machines.allocate({ pool: "capi", notTags: ["small"], cpuCount: 4, dryRun: true });
+      assert.ok(["cp-1", "cp-2"].includes(notControlPlane.hostname), notControlPlane.hostname);
+      const [big2] = await maas.machines.list({ hostnames: ["big-2"] });
+      assert.ok(big2);
+      const bySystemId = await maas.machines.allocate({ systemId: big2.system_id, agentName: AGENT });
+      assert.equal(bySystemId.hostname, "big-2");
+      await assert.rejects(maas.machines.allocate({ pool: "capi", notTags: ["small", "control-plane"] }), { code: "Conflict", status: 409 });
+      const calls = logEntries(sim, "POST", /^\/machines\/$/, "allocate").map((e) => e.params);
+      assert.deepEqual(calls[0], { pool: "capi", not_tags: "small", cpu_count: "4", dry_run: "true" });
+      assert.deepEqual(calls[2], { pool: "capi", not_tags: ["small", "control-plane"] });
+      await maas.machines.release(bySystemId.system_id);
+    });
+
     it("does nothing on a dry run", async () => {
       const machine = await maas.machines.allocate({ tags: ["small"], dryRun: true });
       assert.equal(machine.hostname, "small-1");
@@ -149,7 +163,10 @@ describe("machines against the simulator", () => {
       const allocated = await maas.machines.allocate({ tags: ["small"], agentName: AGENT });
       await maas.machines.deploy(allocated.system_id, { distroSeries: "jammy" });
       await assert.rejects(maas.machines.deploy(allocated.system_id, { distroSeries: "jammy" }), { code: "Conflict", status: 409 });
-      await maas.machines.release(allocated.system_id);
+      const releasing = await maas.machines.release(allocated.system_id, { erase: true, secureErase: true, force: true, comment: "bye" });
+      assert.ok([MachineStatus.DiskErasing, MachineStatus.Ready].includes(releasing.status as 14 | 4), releasing.status_name);
+      const [release] = logEntries(sim, "POST", /^\/machines\/[^/]+\/$/, "release");
+      assert.deepEqual(release?.params, { erase: "true", secure_erase: "true", force: "true", comment: "bye" });
     });
   });
 
@@ -158,13 +175,16 @@ describe("machines against the simulator", () => {
       const allocated = await maas.machines.allocate({ name: "big-1", agentName: AGENT });
       const on = await maas.machines.powerOn(allocated.system_id, { comment: "test" });
       assert.equal(on.system_id, allocated.system_id);
+      assert.equal((await maas.machines.get(allocated.system_id)).power_state, "on");
       await maas.machines.powerOff(allocated.system_id, { stopMode: "hard" });
+      assert.equal((await maas.machines.get(allocated.system_id)).power_state, "off");
       const [off] = logEntries(sim, "POST", /^\/machines\/[^/]+\/$/, "power_off");
       assert.equal(off?.params.stop_mode, "hard");
-      const renamed = await maas.machines.update(allocated.system_id, { hostname: "big-1-renamed" });
+      const renamed = await maas.machines.update(allocated.system_id, { hostname: "big-1-renamed", swapSize: 1073741824 });
       assert.equal(renamed.hostname, "big-1-renamed");
+      assert.equal(renamed.swap_size, 1073741824);
       const [put] = logEntries(sim, "PUT", /^\/machines\/[^/]+\/$/);
-      assert.deepEqual(put?.params, { hostname: "big-1-renamed" });
+      assert.deepEqual(put?.params, { hostname: "big-1-renamed", swap_size: "1073741824" });
       await maas.machines.update(allocated.system_id, { hostname: "big-1" });
       await maas.machines.release(allocated.system_id);
     });
