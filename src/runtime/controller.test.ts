@@ -1,10 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Registry } from "prom-client";
 import { FakeClock } from "../clock/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { Controller, type ControllerOptions } from "./controller.ts";
 import { createRuntimeMetrics } from "./metrics.ts";
+import { metricSample } from "./test-support.ts";
 import { TerminalError, type ReconcileContext, type Reconciler, type Request, type Result } from "./result.ts";
 
 interface Call {
@@ -89,22 +89,6 @@ function newController(
   });
 }
 
-async function metricValue(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string>,
-  sample = name,
-): Promise<number | undefined> {
-  const metric = registry.getSingleMetric(name);
-  assert.ok(metric, `metric ${name} is registered`);
-  // Histograms and summaries name each sample; counters and gauges do not.
-  const values: Array<{ value: number; labels: Partial<Record<string, string | number>>; metricName?: string }> = (
-    await metric.get()
-  ).values;
-  return values.find(
-    (v) => (v.metricName ?? name) === sample && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
-  )?.value;
-}
 
 describe("Controller", () => {
   describe("when a reconcile succeeds", () => {
@@ -482,22 +466,22 @@ describe("Controller", () => {
       const controller = newController(reconciler, clock, { metrics, workers: 3 });
       const labels = { controller: "maasmachine" };
       const { registry } = metrics;
-      assert.equal(await metricValue(registry, "controller_runtime_reconcile_total", { ...labels, result: "error" }), 0);
+      assert.equal(await metricSample(registry, "controller_runtime_reconcile_total", { ...labels, result: "error" }), 0);
       controller.start();
       for (const key of Object.keys(answers)) controller.enqueue(key);
       await clock.advance(100);
 
       const total = (result: string): Promise<number | undefined> =>
-        metricValue(registry, "controller_runtime_reconcile_total", { ...labels, result });
+        metricSample(registry, "controller_runtime_reconcile_total", { ...labels, result });
       assert.equal(await total("success"), 3); // ok, and the retries of again and broken
       assert.equal(await total("requeue_after"), 1);
       assert.equal(await total("requeue"), 1);
       assert.equal(await total("error"), 2);
-      assert.equal(await metricValue(registry, "controller_runtime_reconcile_errors_total", labels), 2);
-      assert.equal(await metricValue(registry, "controller_runtime_terminal_reconcile_errors_total", labels), 1);
-      assert.equal(await metricValue(registry, "controller_runtime_max_concurrent_reconciles", labels), 3);
+      assert.equal(await metricSample(registry, "controller_runtime_reconcile_errors_total", labels), 2);
+      assert.equal(await metricSample(registry, "controller_runtime_terminal_reconcile_errors_total", labels), 1);
+      assert.equal(await metricSample(registry, "controller_runtime_max_concurrent_reconciles", labels), 3);
       assert.equal(
-        await metricValue(
+        await metricSample(
           registry,
           "controller_runtime_reconcile_time_seconds",
           labels,
@@ -518,16 +502,16 @@ describe("Controller", () => {
       controller.enqueue("a");
       controller.enqueue("b");
       await clock.advance(2500);
-      assert.equal(await metricValue(registry, "controller_runtime_active_workers", { controller: "maasmachine" }), 1);
-      assert.equal(await metricValue(registry, "workqueue_longest_running_processor_seconds", { name: "maasmachine" }), 2.5);
-      assert.equal(await metricValue(registry, "workqueue_depth", { name: "maasmachine" }), 1);
+      assert.equal(await metricSample(registry, "controller_runtime_active_workers", { controller: "maasmachine" }), 1);
+      assert.equal(await metricSample(registry, "workqueue_longest_running_processor_seconds", { name: "maasmachine" }), 2.5);
+      assert.equal(await metricSample(registry, "workqueue_depth", { name: "maasmachine" }), 1);
       reconciler.calls[0]?.finish();
       await clock.advance(0);
       reconciler.calls[1]?.finish();
       await clock.advance(0);
-      assert.equal(await metricValue(registry, "controller_runtime_active_workers", { controller: "maasmachine" }), 0);
-      assert.equal(await metricValue(registry, "workqueue_depth", { name: "maasmachine" }), 0);
-      assert.equal(await metricValue(registry, "workqueue_adds_total", { name: "maasmachine" }), 2);
+      assert.equal(await metricSample(registry, "controller_runtime_active_workers", { controller: "maasmachine" }), 0);
+      assert.equal(await metricSample(registry, "workqueue_depth", { name: "maasmachine" }), 0);
+      assert.equal(await metricSample(registry, "workqueue_adds_total", { name: "maasmachine" }), 2);
       await controller.shutdown(0);
     });
   });

@@ -3,19 +3,9 @@ import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { FakeClock } from "../clock/index.ts";
 import { createRuntimeMetrics } from "./metrics.ts";
+import { metricSample } from "./test-support.ts";
 import { WorkQueue } from "./workqueue.ts";
 
-async function sample(registry: Registry, name: string, labels: Record<string, string>, metricName = name): Promise<number | undefined> {
-  const metric = registry.getSingleMetric(name);
-  assert.ok(metric, `metric ${name} is registered`);
-  // Histograms and summaries name each sample; counters and gauges do not.
-  const values: Array<{ value: number; labels: Partial<Record<string, string | number>>; metricName?: string }> = (
-    await metric.get()
-  ).values;
-  return values.find(
-    (v) => (v.metricName ?? name) === metricName && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
-  )?.value;
-}
 
 describe("createRuntimeMetrics", () => {
   it("registers the controller-runtime and client-go metric names", async () => {
@@ -50,9 +40,9 @@ describe("createRuntimeMetrics", () => {
   it("publishes a queue's counters at zero as soon as the queue exists", async () => {
     const metrics = createRuntimeMetrics();
     metrics.forQueue("maascluster");
-    assert.equal(await sample(metrics.registry, "workqueue_adds_total", { name: "maascluster" }), 0);
-    assert.equal(await sample(metrics.registry, "workqueue_retries_total", { name: "maascluster" }), 0);
-    assert.equal(await sample(metrics.registry, "workqueue_depth", { name: "maascluster" }), 0);
+    assert.equal(await metricSample(metrics.registry, "workqueue_adds_total", { name: "maascluster" }), 0);
+    assert.equal(await metricSample(metrics.registry, "workqueue_retries_total", { name: "maascluster" }), 0);
+    assert.equal(await metricSample(metrics.registry, "workqueue_depth", { name: "maascluster" }), 0);
   });
 });
 
@@ -70,10 +60,10 @@ describe("work queue metrics", () => {
     queue.add("a");
     queue.add("a");
     queue.add("b");
-    assert.equal(await sample(registry, "workqueue_adds_total", q), 2);
-    assert.equal(await sample(registry, "workqueue_depth", q), 2);
+    assert.equal(await metricSample(registry, "workqueue_adds_total", q), 2);
+    assert.equal(await metricSample(registry, "workqueue_depth", q), 2);
     await queue.get();
-    assert.equal(await sample(registry, "workqueue_depth", q), 1);
+    assert.equal(await metricSample(registry, "workqueue_depth", q), 1);
   });
 
   it("counts every delayed add as a retry, as client-go does", async () => {
@@ -81,7 +71,7 @@ describe("work queue metrics", () => {
     queue.addAfter("a", 10);
     queue.addRateLimited("b");
     queue.addAfter("c", 0);
-    assert.equal(await sample(registry, "workqueue_retries_total", q), 3);
+    assert.equal(await metricSample(registry, "workqueue_retries_total", q), 3);
   });
 
   it("observes how long a key waited and how long it was worked on", async () => {
@@ -92,7 +82,7 @@ describe("work queue metrics", () => {
     assert.equal(key, "a");
     await clock.advance(1500);
     queue.done("a");
-    const histogram = (name: string, part: string): Promise<number | undefined> => sample(registry, name, q, `${name}_${part}`);
+    const histogram = (name: string, part: string): Promise<number | undefined> => metricSample(registry, name, q, `${name}_${part}`);
     assert.equal(await histogram("workqueue_queue_duration_seconds", "count"), 1);
     assert.equal(await histogram("workqueue_queue_duration_seconds", "sum"), 0.25);
     assert.equal(await histogram("workqueue_work_duration_seconds", "count"), 1);
@@ -108,7 +98,7 @@ describe("work queue metrics", () => {
     await clock.advance(300);
     queue.done("a");
     await queue.get();
-    assert.equal(await sample(registry, "workqueue_queue_duration_seconds", q, "workqueue_queue_duration_seconds_sum"), 0.3);
+    assert.equal(await metricSample(registry, "workqueue_queue_duration_seconds", q, "workqueue_queue_duration_seconds_sum"), 0.3);
   });
 
   it("reads the running items when scraped", async () => {
@@ -119,10 +109,10 @@ describe("work queue metrics", () => {
     queue.add("b");
     await queue.get();
     await clock.advance(1000);
-    assert.equal(await sample(registry, "workqueue_longest_running_processor_seconds", q), 4);
-    assert.equal(await sample(registry, "workqueue_unfinished_work_seconds", q), 5);
+    assert.equal(await metricSample(registry, "workqueue_longest_running_processor_seconds", q), 4);
+    assert.equal(await metricSample(registry, "workqueue_unfinished_work_seconds", q), 5);
     queue.done("a");
     queue.done("b");
-    assert.equal(await sample(registry, "workqueue_longest_running_processor_seconds", q), 0);
+    assert.equal(await metricSample(registry, "workqueue_longest_running_processor_seconds", q), 0);
   });
 });
