@@ -2,7 +2,8 @@
 // "amd64/generic"), so an unknown image is reported before a deploy fails.
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
-import { openObject, parseList, type MaasObject } from "./validate.ts";
+import { openObject, type MaasObject } from "./validate.ts";
+import { requestList } from "./typed-request.ts";
 
 const BootResourceSchema = openObject({
   id: Type.Integer(),
@@ -28,7 +29,6 @@ export class MaasBootResourcesService implements BootResourcesService {
   }
 
   async list(): Promise<BootResource[]> {
-    const body = await this.#http.request({ method: "GET", path: "boot-resources/" });
-    return parseList(BootResourceSchema, body, "GET boot-resources/");
+    return requestList(this.#http, BootResourceSchema, { method: "GET", path: "boot-resources/" });
   }
 }

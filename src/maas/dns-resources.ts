@@ -5,7 +5,8 @@
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
-import { Nullable, openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+import { Nullable, openObject, type MaasObject } from "./validate.ts";
+import { requestList, requestObject } from "./typed-request.ts";
 
 const DnsResourceAddressSchema = Type.Union([Type.String(), openObject({ ip: Type.String() })]);
 
@@ -53,17 +54,16 @@ export class MaasDnsResourcesService implements DnsResourcesService {
   }
 
   async list(filters: DnsResourceFilters = {}): Promise<DnsResource[]> {
-    const body = await this.#http.request({ method: "GET", path: "dnsresources/", query: { fqdn: filters.fqdn } });
-    return parseList(DnsResourceSchema, body, "GET dnsresources/");
+    return requestList(this.#http, DnsResourceSchema, { method: "GET", path: "dnsresources/", query: { fqdn: filters.fqdn } });
   }
 
   async get(id: number): Promise<DnsResource> {
     const path = `dnsresources/${segment(id)}/`;
-    return parseResponse(DnsResourceSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+    return requestObject(this.#http, DnsResourceSchema, { method: "GET", path });
   }
 
   async create(params: CreateDnsResourceParams): Promise<DnsResource> {
-    const body = await this.#http.request({
+    return requestObject(this.#http, DnsResourceSchema, {
       method: "POST",
       path: "dnsresources/",
       form: {
@@ -72,12 +72,11 @@ export class MaasDnsResourcesService implements DnsResourcesService {
         address_ttl: params.addressTtlSeconds,
       },
     });
-    return parseResponse(DnsResourceSchema, body, "POST dnsresources/");
   }
 
   async update(id: number, params: UpdateDnsResourceParams): Promise<DnsResource> {
     const path = `dnsresources/${segment(id)}/`;
-    const body = await this.#http.request({
+    return requestObject(this.#http, DnsResourceSchema, {
       method: "PUT",
       path,
       form: {
@@ -86,7 +85,6 @@ export class MaasDnsResourcesService implements DnsResourcesService {
         address_ttl: params.addressTtlSeconds,
       },
     });
-    return parseResponse(DnsResourceSchema, body, `PUT ${path}`);
   }
 
   async delete(id: number): Promise<void> {

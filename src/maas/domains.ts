@@ -2,7 +2,8 @@
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
-import { Nullable, openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+import { Nullable, openObject, type MaasObject } from "./validate.ts";
+import { requestList, requestObject } from "./typed-request.ts";
 
 const DomainSchema = openObject({
   id: Type.Integer(),
@@ -38,16 +39,16 @@ export class MaasDomainsService implements DomainsService {
   }
 
   async list(): Promise<Domain[]> {
-    return parseList(DomainSchema, await this.#http.request({ method: "GET", path: "domains/" }), "GET domains/");
+    return requestList(this.#http, DomainSchema, { method: "GET", path: "domains/" });
   }
 
   async get(id: number): Promise<Domain> {
     const path = `domains/${segment(id)}/`;
-    return parseResponse(DomainSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+    return requestObject(this.#http, DomainSchema, { method: "GET", path });
   }
 
   async create(params: CreateDomainParams): Promise<Domain> {
-    const body = await this.#http.request({
+    return requestObject(this.#http, DomainSchema, {
       method: "POST",
       path: "domains/",
       form: {
@@ -56,6 +57,5 @@ export class MaasDomainsService implements DomainsService {
         ttl: params.ttlSeconds,
       },
     });
-    return parseResponse(DomainSchema, body, "POST domains/");
   }
 }

@@ -88,7 +88,7 @@ export class MaasHttp implements MaasRequester {
 
   async request(request: MaasRequest): Promise<unknown> {
     const path = normalisePath(request.path);
-    const op = describeOp(request.method, path, request.op);
+    const op = describeRequest(request);
     const url = new URL(path, this.#options.apiRoot);
     url.search = encodeQuery(request.op, request.query);
     const body = request.method === "POST" || request.method === "PUT" ? encodeForm(request.form) : undefined;
@@ -231,8 +231,9 @@ function normalisePath(path: string): string {
 }
 
 /** "POST machines/?op=allocate": path and op only, never parameters or headers. */
-function describeOp(method: MaasMethod, path: string, op: string | undefined): string {
-  return op === undefined ? `${method} ${path}` : `${method} ${path}?op=${op}`;
+export function describeRequest(request: Pick<MaasRequest, "method" | "path" | "op">): string {
+  const path = normalisePath(request.path);
+  return request.op === undefined ? `${request.method} ${path}` : `${request.method} ${path}?op=${request.op}`;
 }
 
 function decodeJson(op: string, raw: RawResponse, scrub: (text: string) => string): unknown {

@@ -127,6 +127,15 @@ describe("MachinesService", () => {
       });
     });
 
+    it("labels a malformed answer to an operation with its op, as the HTTP layer labels its errors", async () => {
+      await assert.rejects(service(() => readyMachine({ status: "Deploying" })).machines.deploy("4y3h7n"), (error: unknown) => {
+        assert.ok(error instanceof MaasError);
+        assert.equal(error.code, "Unexpected");
+        assert.equal(error.op, "POST machines/4y3h7n/?op=deploy");
+        return true;
+      });
+    });
+
     it("escapes the system id into one path segment", async () => {
       const { requester, machines } = service();
       await machines.get("../tags");

@@ -8,7 +8,7 @@ import { MaasBadRequestError } from "./errors.ts";
 import { segment } from "./form.ts";
 import { MachineSchema, type Machine } from "./machine.ts";
 import { parseImageName } from "./version.ts";
-import { parseList, parseResponse } from "./validate.ts";
+import { requestList, requestObject } from "./typed-request.ts";
 
 export interface MachineFilters {
   /** `id`: system IDs. */
@@ -112,7 +112,7 @@ export class MaasMachinesService implements MachinesService {
   }
 
   async list(filters: MachineFilters = {}): Promise<Machine[]> {
-    const body = await this.#http.request({
+    return requestList(this.#http, MachineSchema, {
       method: "GET",
       path: "machines/",
       query: {
@@ -124,16 +124,15 @@ export class MaasMachinesService implements MachinesService {
         agent_name: filters.agentName,
       },
     });
-    return parseList(MachineSchema, body, "GET machines/");
   }
 
   async get(systemId: string): Promise<Machine> {
     const path = machinePath(systemId);
-    return parseResponse(MachineSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+    return requestObject(this.#http, MachineSchema, { method: "GET", path });
   }
 
   async allocate(params: AllocateParams = {}): Promise<Machine> {
-    const body = await this.#http.request({
+    return requestObject(this.#http, MachineSchema, {
       method: "POST",
       path: "machines/",
       op: "allocate",
@@ -153,7 +152,6 @@ export class MaasMachinesService implements MachinesService {
         dry_run: flag(params.dryRun),
       },
     });
-    return parseResponse(MachineSchema, body, "POST machines/?op=allocate");
   }
 
   async deploy(systemId: string, params: DeployParams = {}): Promise<Machine> {
@@ -191,18 +189,16 @@ export class MaasMachinesService implements MachinesService {
 
   async update(systemId: string, params: UpdateMachineParams): Promise<Machine> {
     const path = machinePath(systemId);
-    const body = await this.#http.request({
+    return requestObject(this.#http, MachineSchema, {
       method: "PUT",
       path,
       form: { hostname: params.hostname, swap_size: params.swapSize },
     });
-    return parseResponse(MachineSchema, body, `PUT ${path}`);
   }
 
   async #post(systemId: string, op: string, form: Record<string, string | number | undefined>): Promise<Machine> {
     const path = machinePath(systemId);
-    const body = await this.#http.request({ method: "POST", path, op, form });
-    return parseResponse(MachineSchema, body, `POST ${path}?op=${op}`);
+    return requestObject(this.#http, MachineSchema, { method: "POST", path, op, form });
   }
 }
 

@@ -3,7 +3,8 @@
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
-import { openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+import { openObject, type MaasObject } from "./validate.ts";
+import { requestList, requestObject } from "./typed-request.ts";
 
 const ResourcePoolSchema = openObject({
   id: Type.Integer(),
@@ -27,12 +28,11 @@ export class MaasResourcePoolsService implements ResourcePoolsService {
   }
 
   async list(): Promise<ResourcePool[]> {
-    const body = await this.#http.request({ method: "GET", path: "resourcepools/" });
-    return parseList(ResourcePoolSchema, body, "GET resourcepools/");
+    return requestList(this.#http, ResourcePoolSchema, { method: "GET", path: "resourcepools/" });
   }
 
   async get(idOrName: number | string): Promise<ResourcePool> {
     const path = `resourcepool/${segment(idOrName)}/`;
-    return parseResponse(ResourcePoolSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+    return requestObject(this.#http, ResourcePoolSchema, { method: "GET", path });
   }
 }

@@ -4,7 +4,8 @@
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
-import { Nullable, openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+import { Nullable, openObject, type MaasObject } from "./validate.ts";
+import { requestList, requestObject } from "./typed-request.ts";
 
 const TagSchema = openObject({
   name: Type.String(),
@@ -46,21 +47,20 @@ export class MaasTagsService implements TagsService {
   }
 
   async list(): Promise<Tag[]> {
-    return parseList(TagSchema, await this.#http.request({ method: "GET", path: "tags/" }), "GET tags/");
+    return requestList(this.#http, TagSchema, { method: "GET", path: "tags/" });
   }
 
   async get(name: string): Promise<Tag> {
     const path = `tags/${segment(name)}/`;
-    return parseResponse(TagSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+    return requestObject(this.#http, TagSchema, { method: "GET", path });
   }
 
   async create(params: CreateTagParams): Promise<Tag> {
-    const body = await this.#http.request({
+    return requestObject(this.#http, TagSchema, {
       method: "POST",
       path: "tags/",
       form: { name: params.name, comment: params.comment, definition: params.definition, kernel_opts: params.kernelOpts },
     });
-    return parseResponse(TagSchema, body, "POST tags/");
   }
 
   async delete(name: string): Promise<void> {
@@ -77,7 +77,6 @@ export class MaasTagsService implements TagsService {
 
   async #updateNodes(tag: string, form: { add?: readonly string[]; remove?: readonly string[] }): Promise<TagMembershipChange> {
     const path = `tags/${segment(tag)}/`;
-    const body = await this.#http.request({ method: "POST", path, op: "update_nodes", form });
-    return parseResponse(UpdateNodesResultSchema, body, `POST ${path}?op=update_nodes`);
+    return requestObject(this.#http, UpdateNodesResultSchema, { method: "POST", path, op: "update_nodes", form });
   }
 }

@@ -4,7 +4,8 @@
 // reference/maas-api.md §1.
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
-import { openObject, parseResponse, type MaasObject } from "./validate.ts";
+import { openObject, type MaasObject } from "./validate.ts";
+import { requestObject } from "./typed-request.ts";
 
 const VersionInfoSchema = openObject({
   version: Type.String(),
@@ -27,7 +28,7 @@ export class MaasVersionService implements VersionService {
   }
 
   async get(): Promise<MaasVersionInfo> {
-    return parseResponse(VersionInfoSchema, await this.#http.request({ method: "GET", path: "version/" }), "GET version/");
+    return requestObject(this.#http, VersionInfoSchema, { method: "GET", path: "version/" });
   }
 }
 

@@ -3,7 +3,8 @@
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
-import { openObject, parseList, parseResponse, type MaasObject } from "./validate.ts";
+import { openObject, type MaasObject } from "./validate.ts";
+import { requestList, requestObject } from "./typed-request.ts";
 
 const ZoneSchema = openObject({
   id: Type.Integer(),
@@ -27,11 +28,11 @@ export class MaasZonesService implements ZonesService {
   }
 
   async list(): Promise<Zone[]> {
-    return parseList(ZoneSchema, await this.#http.request({ method: "GET", path: "zones/" }), "GET zones/");
+    return requestList(this.#http, ZoneSchema, { method: "GET", path: "zones/" });
   }
 
   async get(name: string): Promise<Zone> {
     const path = `zones/${segment(name)}/`;
-    return parseResponse(ZoneSchema, await this.#http.request({ method: "GET", path }), `GET ${path}`);
+    return requestObject(this.#http, ZoneSchema, { method: "GET", path });
   }
 }
