@@ -2,18 +2,13 @@
 // rules: lastTransitionTime records when the status last changed, not when the
 // condition was last written, so a reconcile that re-asserts a condition does not
 // churn it. Every helper returns new objects and leaves its input alone.
-import type { Condition } from "../api/v1beta1/index.ts";
+import { NotYetReportedReason, ReadyReason, type Condition } from "../api/v1beta1/index.ts";
 import { systemClock, type Clock } from "../clock/index.ts";
 
 // One Condition type for the whole project: the API schema's (metav1.Condition).
 export type { Condition };
 
 export type ConditionInput = Omit<Condition, "lastTransitionTime"> & { lastTransitionTime?: string };
-
-/** The reason of a True Ready summary. */
-export const READY_REASON = "Ready";
-/** The reason of a Ready summary when a listed condition has not been written yet. */
-export const NOT_YET_REPORTED_REASON = "NotYetReported";
 
 export function getCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type);
@@ -76,7 +71,7 @@ export function summarizeReady(
       getCondition(conditions, type) ?? {
         type,
         status: "Unknown",
-        reason: NOT_YET_REPORTED_REASON,
+        reason: NotYetReportedReason,
         message: `Condition ${type} not yet reported`,
       },
   );
@@ -90,7 +85,7 @@ export function summarizeReady(
   return {
     type: "Ready",
     status,
-    reason: cause?.reason ?? READY_REASON,
+    reason: cause?.reason ?? ReadyReason,
     ...(cause?.message === undefined ? {} : { message: cause.message }),
     lastTransitionTime:
       previous !== undefined && previous.status === status ? previous.lastTransitionTime : formatTime(clock.now()),

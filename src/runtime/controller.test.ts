@@ -201,17 +201,6 @@ describe("Controller", () => {
       assert.deepEqual(reconciler.calls.map((c) => c.atMs), [0, 50, 150]);
       await controller.shutdown(0);
     });
-
-    it("backs off further on each requeue: true", async () => {
-      const clock = new FakeClock(0);
-      const reconciler = answering(clock, (_key, attempt) => (attempt <= 3 ? { requeue: true } : {}));
-      const controller = newController(reconciler, clock);
-      controller.start();
-      controller.enqueue("a");
-      await clock.advance(1000);
-      assert.deepEqual(reconciler.calls.map((c) => c.atMs), [0, 5, 15, 35]);
-      await controller.shutdown(0);
-    });
   });
 
   describe("when a reconcile throws", () => {
@@ -454,7 +443,6 @@ describe("Controller", () => {
       const answers: Record<string, () => Result | void> = {
         ok: () => {},
         poll: () => ({ requeueAfterMs: 1_000_000 }),
-        again: () => ({ requeue: true }),
         broken: () => {
           throw new Error("boom");
         },
@@ -473,9 +461,8 @@ describe("Controller", () => {
 
       const total = (result: string): Promise<number | undefined> =>
         metricSample(registry, "controller_runtime_reconcile_total", { ...labels, result });
-      assert.equal(await total("success"), 3); // ok, and the retries of again and broken
+      assert.equal(await total("success"), 2); // ok, and the retry of broken
       assert.equal(await total("requeue_after"), 1);
-      assert.equal(await total("requeue"), 1);
       assert.equal(await total("error"), 2);
       assert.equal(await metricSample(registry, "controller_runtime_reconcile_errors_total", labels), 2);
       assert.equal(await metricSample(registry, "controller_runtime_terminal_reconcile_errors_total", labels), 1);
@@ -487,7 +474,7 @@ describe("Controller", () => {
           labels,
           "controller_runtime_reconcile_time_seconds_count",
         ),
-        7,
+        5, // ok, poll, broken twice, invalid
       );
       await controller.shutdown(0);
     });

@@ -201,11 +201,6 @@ export class Controller {
       this.queue.addAfter(key, result.requeueAfterMs);
       log.debug({ requeueAfterMs: result.requeueAfterMs }, "Reconcile done, requeueing after a delay");
       this.countResult("requeue_after");
-    } else if (result.requeue) {
-      // Not forgotten, so a reconcile that keeps asking backs off further each time.
-      this.queue.addRateLimited(key);
-      log.debug("Reconcile done, requeueing with backoff");
-      this.countResult("requeue");
     } else {
       this.queue.forget(key);
       log.debug("Reconcile successful");
@@ -242,7 +237,7 @@ export class Controller {
     const metrics = this.metrics;
     if (metrics === undefined) return;
     const labels = { controller: this.name };
-    for (const result of ["success", "error", "requeue", "requeue_after"] as const) {
+    for (const result of ["success", "error", "requeue_after"] as const) {
       metrics.reconcileTotal.inc({ ...labels, result }, 0);
     }
     metrics.reconcileErrors.inc(labels, 0);

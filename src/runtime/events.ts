@@ -1,4 +1,5 @@
-import { ApiException, V1MicroTime, setHeaderOptions, type EventsV1Api, type EventsV1Event } from "@kubernetes/client-node";
+import { apiErrorStatus } from "./kube-errors.ts";
+import { V1MicroTime, setHeaderOptions, type EventsV1Api, type EventsV1Event } from "@kubernetes/client-node";
 import { systemClock, type Clock, type TimerHandle } from "../clock/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { EventAggregator, type AggregatorOptions, type Series } from "./events-aggregator.ts";
@@ -199,6 +200,7 @@ function objectReference(obj: KubeObject): NonNullable<EventsV1Event["regarding"
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ApiException) return `HTTP ${err.code}`;
+  const status = apiErrorStatus(err);
+  if (status !== undefined) return `HTTP ${status}`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,7 @@
 import type { KubeClient } from "./kube-client.ts";
 import type { KindSpec, KubeObject } from "./kube-object.ts";
-import { guardedUpdate, isNotFound } from "./kube-writes.ts";
+import { isNotFound } from "./kube-errors.ts";
+import { guardedUpdate } from "./kube-writes.ts";
 
 export function hasFinalizer(obj: KubeObject, finalizer: string): boolean {
   return obj.metadata.finalizers?.includes(finalizer) ?? false;

@@ -23,8 +23,6 @@ export type { RateLimiter } from "./rate-limiter.ts";
 export { Controller, ReconcileTimeoutError } from "./controller.ts";
 export type { ControllerOptions } from "./controller.ts";
 export {
-  READY_REASON,
-  NOT_YET_REPORTED_REASON,
   getCondition,
   isConditionTrue,
   setCondition,
@@ -68,7 +66,8 @@ export {
 // Writes.
 export { PatchHelper } from "./patch-helper.ts";
 export type { PatchHelperOptions } from "./patch-helper.ts";
-export { guardedUpdate, patchIfChanged, isConflict, isNotFound } from "./kube-writes.ts";
+export { guardedUpdate, patchIfChanged } from "./kube-writes.ts";
+export { KubeApiError, apiErrorStatus, isConflict, isNotFound, isAlreadyExists } from "./kube-errors.ts";
 export { addFinalizer, removeFinalizer, hasFinalizer } from "./finalizers.ts";
 export {
   ownerReferenceFor,
@@ -87,7 +86,7 @@ export type { LeaderElectorOptions, LeaseLock, LeaderElectionRecord, ElectionOut
 export { startProbeServer } from "./probes.ts";
 export type { ProbeCheck, ProbeServer, ProbeServerOptions } from "./probes.ts";
 export { Manager } from "./manager.ts";
-export type { ManagerOptions, ControllerSpec, LeaderElectionOptions, ManagerExit, InformerTuning } from "./manager.ts";
+export type { ManagerOptions, ControllerSpec, InformerScope, LeaderElectionOptions, ManagerExit, InformerTuning } from "./manager.ts";
 export {
   changedOrResync,
   generationChanged,
@@ -98,4 +97,4 @@ export {
   mapClusterToLabelled,
   mapByClusterLabel,
 } from "./manager-watches.ts";
-export type { EventPredicate, MapFunc, WatchSpec } from "./manager-watches.ts";
+export type { EventPredicate, MapFunc, MapByReferenceOptions, ObjectReferenceLike, WatchSpec } from "./manager-watches.ts";

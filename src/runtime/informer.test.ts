@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiException } from "@kubernetes/client-node";
+import { KubeApiError } from "./kube-errors.ts";
 import { FakeClock } from "../clock/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { CLUSTER_NAME_INDEX, DEFAULT_INDEXERS, clusterNameIndexValue } from "./indexers.ts";
@@ -201,7 +201,7 @@ describe("Informer", () => {
       const clock = new FakeClock();
       const source = new ScriptedSource();
       const { informer } = await startInformer(source, clock);
-      source.current.fail(new ApiException(410, "Gone", {}, {}));
+      source.current.fail(new KubeApiError({ status: 410, reason: "Expired", message: "Gone" }));
       await clock.advance(0);
       assert.equal(source.listCalls, 2);
       await informer.stop();
@@ -225,7 +225,7 @@ describe("Informer", () => {
   it("retries a failed first list with backoff and only then reports synced", async () => {
     const clock = new FakeClock();
     const source = new ScriptedSource();
-    source.listErrors = [new ApiException(503, "unavailable", {}, {})];
+    source.listErrors = [new KubeApiError({ status: 503, message: "unavailable" })];
     const { informer } = await startInformer(source, clock);
     assert.equal(informer.hasSynced(), false);
     await clock.advance(800);

@@ -1,4 +1,4 @@
-import { ApiException } from "@kubernetes/client-node";
+import { apiErrorStatus } from "./kube-errors.ts";
 import { systemClock, type Clock, type TimerHandle } from "../clock/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { IndexedStore, type IndexFunc } from "./cache.ts";
@@ -236,10 +236,11 @@ export class Informer<T extends KubeObject> {
       await this.options.source.watch({ resourceVersion, timeoutSeconds, signal: watchController.signal }, onEvent);
     } catch (err) {
       if (stopSignal.aborted) return { action: "list" };
-      if (err instanceof ApiException && err.code === 410) {
+      if (apiErrorStatus(err) === 410) {
         outcome = "gone";
       } else if (outcome === "ended") {
-        const relist = err instanceof ApiException && !isTransient(err.code);
+        const status = apiErrorStatus(err);
+        const relist = status !== undefined && !isTransient(status);
         this.restarted("error");
         this.logger.warn({ err: describe(err), resourceVersion }, "watch failed; restarting with backoff");
         return this.state.watchFailed({ relist });
@@ -314,7 +315,8 @@ function isTransient(code: number): boolean {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ApiException) return `HTTP ${err.code}`;
+  const status = apiErrorStatus(err);
+  if (status !== undefined) return `HTTP ${status}`;
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 

@@ -5,46 +5,9 @@
  * description of a kind that addresses its REST path without discovery.
  */
 
-/** Which resource a kind is, enough to build its REST path without discovery. */
-export interface KindSpec {
-  /** API group; "" for the core group (`/api/v1`). */
-  readonly group: string;
-  readonly version: string;
-  readonly kind: string;
-  /** Lower-case plural resource name, e.g. `maasmachines`. */
-  readonly plural: string;
-  readonly namespaced: boolean;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  generateName?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-}
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-}
+export type { KindSpec, KubeObject } from "../api/v1beta1/object-model.ts";
+export type { ObjectMeta, OwnerReference } from "../api/v1beta1/common-types.ts";
+import type { KindSpec, KubeObject } from "../api/v1beta1/object-model.ts";
 
 /** Where an object lives; `namespace` is absent for cluster-scoped kinds. */
 export interface ObjectRef {

@@ -2,7 +2,6 @@ import http from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
 import {
-  ApiException,
   ResponseContext,
   ServerConfiguration,
   createConfiguration,
@@ -13,6 +12,7 @@ import {
   type SecurityAuthentication,
 } from "@kubernetes/client-node";
 import { createKubeConnection, type KubeConnection } from "./https-agent.ts";
+import { KubeApiError } from "./kube-errors.ts";
 import type { KubeMetrics } from "./kube-metrics.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -49,8 +49,8 @@ export interface KubeTransportOptions {
 /**
  * Every HTTP exchange with the API server goes through here: one agent, one place to
  * count requests (`rest_client_requests_total` and {@link requestCounts}), one error
- * type. Non-2xx answers become client-node's `ApiException` (`.code`, `.body`), the
- * type the generated clients throw too, so callers test `.code` either way.
+ * type. Non-2xx answers become a {@link KubeApiError} (status, reason, message; never
+ * headers); the generated clients throw ApiException, and kube-errors.ts reads both.
  */
 export class KubeTransport {
   private readonly kubeConfig: KubeConfig;
@@ -71,18 +71,18 @@ export class KubeTransport {
     return { total: [...this.counts.values()].reduce((a, b) => a + b, 0), byMethod };
   }
 
-  /** Sends a request and reads the whole answer; throws ApiException on non-2xx. */
+  /** Sends a request and reads the whole answer; throws KubeApiError on non-2xx. */
   async request(req: KubeRequest): Promise<KubeResponse> {
     const { status, headers, body } = await this.send(req);
     const text = await readAll(body);
-    if (status < 200 || status > 299) throw apiError(status, text, headers);
+    if (status < 200 || status > 299) throw KubeApiError.fromResponse(status, text);
     return { status, headers, body: text };
   }
 
-  /** Opens a streaming request (a watch); throws ApiException on non-2xx. */
+  /** Opens a streaming request (a watch); throws KubeApiError on non-2xx. */
   async stream(req: KubeRequest): Promise<KubeStream> {
-    const { status, headers, body } = await this.send({ ...req, timeoutMs: req.timeoutMs ?? 0 });
-    if (status < 200 || status > 299) throw apiError(status, await readAll(body), headers);
+    const { status, body } = await this.send({ ...req, timeoutMs: req.timeoutMs ?? 0 });
+    if (status < 200 || status > 299) throw KubeApiError.fromResponse(status, await readAll(body));
     return { status, body };
   }
 
@@ -194,17 +194,6 @@ export class KubeTransport {
       outgoing.end(req.body);
     });
   }
-}
-
-function apiError(status: number, text: string, headers: http.IncomingHttpHeaders): ApiException<unknown> {
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text) as unknown;
-  } catch {
-    // Not JSON (a proxy's HTML page, an empty body): keep the text.
-  }
-  const message = typeof body === "object" && body !== null && "message" in body ? String(body.message) : text;
-  return new ApiException<unknown>(status, message, body, flattenHeaders(headers));
 }
 
 /** Node's headers as client-node's ResponseContext and ApiException hold them: one string each. */

@@ -1,6 +1,6 @@
-import { ApiException } from "@kubernetes/client-node";
 import type { KubeClient } from "./kube-client.ts";
 import type { KindSpec, KubeObject, ObjectRef } from "./kube-object.ts";
+import { isConflict } from "./kube-errors.ts";
 import { createMergePatch } from "./merge-patch.ts";
 
 export interface GuardedUpdateOptions<T extends KubeObject> {
@@ -69,12 +69,4 @@ export async function patchIfChanged<T extends KubeObject>(options: {
     type: "merge",
     ...(options.subresource === undefined ? {} : { subresource: options.subresource }),
   });
-}
-
-export function isConflict(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 409;
-}
-
-export function isNotFound(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 404;
 }

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { InformerEvent } from "./informer.ts";
 import type { KubeObject } from "./kube-object.ts";
-import { changedOrResync, generationChanged, mapByReference, mapToOwner, resourceVersionChanged } from "./manager-watches.ts";
+import {
+  changedOrResync,
+  generationChanged,
+  mapByReference,
+  mapToOwner,
+  resourceVersionChanged,
+  type ObjectReferenceLike,
+} from "./manager-watches.ts";
 
 const obj = (rv: string, generation = 1): KubeObject => ({
   metadata: { name: "m", namespace: "ns", resourceVersion: rv, generation },
@@ -49,10 +56,23 @@ describe("map functions", () => {
   it("maps a CAPI Machine to the MaasMachine its infrastructureRef names", () => {
     const machine = {
       metadata: { name: "machine-1", namespace: "ns" },
-      spec: { infrastructureRef: { kind: "MaasMachine", name: "maas-1" } },
+      spec: { infrastructureRef: { apiGroup: "infrastructure.cluster.x-k8s.io", kind: "MaasMachine", name: "maas-1" } },
     };
-    const map = mapByReference((o) => (o as typeof machine).spec.infrastructureRef, "MaasMachine");
+    const pick = (o: KubeObject): ObjectReferenceLike => (o as typeof machine).spec.infrastructureRef;
+    const map = mapByReference({ pick, group: "infrastructure.cluster.x-k8s.io", kind: "MaasMachine" });
     assert.deepEqual(map(machine), [{ namespace: "ns", name: "maas-1" }]);
-    assert.deepEqual(mapByReference((o) => (o as typeof machine).spec.infrastructureRef, "Other")(machine), []);
+    assert.deepEqual(mapByReference({ pick, group: "infrastructure.cluster.x-k8s.io", kind: "Other" })(machine), []);
+    assert.deepEqual(mapByReference({ pick, group: "other.example.com", kind: "MaasMachine" })(machine), []);
+  });
+
+  it("reads the group of a v1beta1-style reference from its apiVersion", () => {
+    const machine = {
+      metadata: { name: "machine-1", namespace: "ns" },
+      spec: { infrastructureRef: { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "MaasMachine", name: "maas-1" } },
+    };
+    const pick = (o: KubeObject): ObjectReferenceLike => (o as typeof machine).spec.infrastructureRef;
+    assert.deepEqual(mapByReference({ pick, group: "infrastructure.cluster.x-k8s.io", kind: "MaasMachine" })(machine), [
+      { namespace: "ns", name: "maas-1" },
+    ]);
   });
 });

@@ -13,6 +13,8 @@ export type MapFunc = (obj: KubeObject) => Request[];
 /** A secondary kind whose changes enqueue primaries through `map`. */
 export interface WatchSpec {
   kind: KindSpec;
+  /** Selectors for the secondary informer; the same kind and scope share one cache. */
+  scope?: { labelSelector?: string; fieldSelector?: string };
   map: MapFunc;
   /** Defaults to {@link resourceVersionChanged}. */
   predicate?: EventPredicate;
@@ -51,14 +53,38 @@ export function mapToOwner(owner: { group: string; kind: string }): MapFunc {
   };
 }
 
+/** A reference as CAPI v1beta2 writes it (`apiGroup`), or as v1beta1 did (`apiVersion`). */
+export interface ObjectReferenceLike {
+  apiGroup?: string;
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+export interface MapByReferenceOptions {
+  /** Reads the reference out of the watched object. */
+  pick: (obj: KubeObject) => ObjectReferenceLike | undefined;
+  /** The primary's API group; a reference to the same kind in another group is not ours. */
+  group: string;
+  kind: string;
+}
+
 /** Maps an object to the primary a reference inside it names, e.g. a CAPI Machine's spec.infrastructureRef → its MaasMachine. */
-export function mapByReference(pick: (obj: KubeObject) => { kind?: string; name?: string; namespace?: string } | undefined, kind: string): MapFunc {
+export function mapByReference(options: MapByReferenceOptions): MapFunc {
+  const { pick, group, kind } = options;
   return (obj) => {
     const ref = pick(obj);
-    if (ref?.name === undefined || ref.kind !== kind) return [];
+    if (ref?.name === undefined || ref.kind !== kind || referenceGroup(ref) !== group) return [];
     const namespace = ref.namespace ?? obj.metadata.namespace;
     return [namespace === undefined || namespace === "" ? { name: ref.name } : { namespace, name: ref.name }];
   };
+}
+
+function referenceGroup(ref: ObjectReferenceLike): string {
+  if (ref.apiGroup !== undefined) return ref.apiGroup;
+  const apiVersion = ref.apiVersion ?? "";
+  return apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
 }
 
 /**

@@ -59,10 +59,18 @@ export interface ManagerOptions {
   eventSource?: string;
 }
 
+/** Narrows an informer to the objects a selector picks (within the manager's namespace). */
+export interface InformerScope {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
 export interface ControllerSpec {
   name: string;
   /** The kind this controller reconciles; its objects' keys are the requests. */
   for: KindSpec;
+  /** Selectors for the primary informer, e.g. the watch-filter label. */
+  forScope?: InformerScope;
   /** Defaults to {@link changedOrResync}. */
   predicate?: EventPredicate;
   watches?: readonly WatchSpec[];
@@ -146,22 +154,34 @@ export class Manager {
     }
   }
 
-  /** The shared informer of `kind`, created on first use (started at once if the manager runs). */
-  informer<T extends KubeObject>(kind: KindSpec): Informer<T> {
+  /**
+   * The shared informer of `kind` (and selectors), created on first use and started at
+   * once if the manager runs. Selectors narrow the cache: a Secret watch with a label
+   * selector holds only the Secrets it names, not every Secret in the cluster.
+   */
+  informer<T extends KubeObject>(kind: KindSpec<T>, scope: InformerScope = {}): Informer<T> {
     const name = kindLabel(kind);
-    let informer = this.informers.get(name);
+    const key = [name, scope.labelSelector ?? "", scope.fieldSelector ?? ""].join("|");
+    let informer = this.informers.get(key);
     if (informer === undefined) {
       this.client.registerKind(kind);
+      const namespace = this.opts.namespace;
       informer = new Informer<KubeObject>({
         name,
-        source: apiServerSource({ client: this.client, kind, ...(this.opts.namespace === undefined ? {} : { namespace: this.opts.namespace }) }),
+        source: apiServerSource({
+          client: this.client,
+          kind,
+          ...(namespace === undefined ? {} : { namespace }),
+          ...(scope.labelSelector === undefined ? {} : { labelSelector: scope.labelSelector }),
+          ...(scope.fieldSelector === undefined ? {} : { fieldSelector: scope.fieldSelector }),
+        }),
         logger: this.opts.logger,
         clock: this.clock,
         metrics: this.kubeMetrics,
         indexers: DEFAULT_INDEXERS,
         ...this.opts.informers,
       });
-      this.informers.set(name, informer);
+      this.informers.set(key, informer);
       if (this.started) informer.start();
     }
     return informer as unknown as Informer<T>;
@@ -183,14 +203,14 @@ export class Manager {
         this.events.event(obj, { type: "Warning", reason: error.reason, action: "Reconcile", note: error.message });
       },
     });
-    const primary = this.informer<KubeObject>(spec.for);
+    const primary = this.informer<KubeObject>(spec.for, spec.forScope);
     const forPredicate = spec.predicate ?? changedOrResync;
     primary.on((event) => {
       if (forPredicate(event)) controller.enqueue(requestFor(event.object));
     });
     for (const watch of spec.watches ?? []) {
       const predicate = watch.predicate ?? resourceVersionChanged;
-      this.informer<KubeObject>(watch.kind).on((event) => {
+      this.informer<KubeObject>(watch.kind, watch.scope).on((event) => {
         if (!predicate(event)) return;
         for (const request of watch.map(event.object)) controller.enqueue(request);
       });

@@ -34,7 +34,7 @@ export const noopWorkQueueMetrics: WorkQueueMetrics = {
   reportInFlight() {},
 };
 
-export type ReconcileResultLabel = "success" | "error" | "requeue" | "requeue_after";
+export type ReconcileResultLabel = "success" | "error" | "requeue_after";
 
 export interface RuntimeMetrics {
   readonly registry: Registry;

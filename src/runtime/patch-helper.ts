@@ -3,7 +3,10 @@ import type { KindSpec, KubeObject, OwnerReference } from "./kube-object.ts";
 import { guardedUpdate } from "./kube-writes.ts";
 import { applyMergePatch, createMergePatch } from "./merge-patch.ts";
 
-export interface PatchHelperOptions {
+export interface PatchHelperOptions<T> {
+  /** The object as read; the baseline the first patch is computed against. */
+  object: T;
+  client: KubeClient;
   /** Defaults to the kind the client resolves from the object's apiVersion/kind. */
   kind?: KindSpec;
 }
@@ -14,7 +17,7 @@ type WithStatus = KubeObject & { status?: unknown };
  * Cluster API's patch.Helper: remember the object as read, let the reconcile change
  * a copy freely, then write only the difference.
  *
- *   const helper = new PatchHelper(machine, client);
+ *   const helper = new PatchHelper({ object: machine, client });
  *   machine.status = { ...machine.status, ready: true };
  *   await helper.patch(machine);
  *
@@ -28,14 +31,17 @@ type WithStatus = KubeObject & { status?: unknown };
 export class PatchHelper<T extends WithStatus> {
   private before: T;
   private readonly kind: KindSpec;
+  private readonly client: KubeClient;
 
-  constructor(
-    before: T,
-    private readonly client: KubeClient,
-    options: PatchHelperOptions = {},
-  ) {
-    this.before = structuredClone(before);
-    this.kind = options.kind ?? client.kindOf(before);
+  constructor(options: PatchHelperOptions<T>) {
+    this.client = options.client;
+    this.before = structuredClone(options.object);
+    this.kind = options.kind ?? options.client.kindOf(options.object);
+  }
+
+  /** The object as last read or written. */
+  get baseline(): T {
+    return this.before;
   }
 
   /** Writes what changed between the object as read and `after`; returns the object as stored. */

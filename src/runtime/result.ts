@@ -27,10 +27,12 @@ export function parseRequestKey(key: string): Request {
 
 /** What a reconcile asks of the controller once it returns without throwing. */
 export interface Result {
-  /** Reconcile again after this long (polling); the failure backoff is reset. Ignored unless > 0. */
+  /**
+   * Reconcile again after this long (polling); the failure backoff is reset. Ignored
+   * unless > 0. (controller-runtime's deprecated `Requeue: true` has no equivalent:
+   * throw to back off, or name the delay.)
+   */
   requeueAfterMs?: number;
-  /** Reconcile again after the rate limiter's backoff, which keeps growing until a plain success. */
-  requeue?: boolean;
 }
 
 /**

@@ -153,7 +153,9 @@ export type OwnerReference = Static<typeof OwnerReferenceSchema>;
  * API server owns that schema.
  */
 export const ObjectMetaSchema = Type.Object({
-  name: Type.Optional(Type.String()),
+  // Required here although a create may carry only generateName: every object our
+  // code holds was read back from the server, which always names it.
+  name: Type.String(),
   generateName: Type.Optional(Type.String()),
   namespace: Type.Optional(Type.String()),
   uid: Type.Optional(Type.String()),

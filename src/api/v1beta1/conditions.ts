@@ -23,6 +23,8 @@ export const ReadyReason = "Ready";
 export const NotReadyReason = "NotReady";
 /** A summary condition is unknown because another condition is unknown. */
 export const ReadyUnknownReason = "ReadyUnknown";
+/** A condition the Ready summary lists has not been written yet. */
+export const NotYetReportedReason = "NotYetReported";
 /** The infra machine waits for the Cluster's infrastructure to be provisioned. */
 export const WaitingForClusterInfrastructureReadyReason = "WaitingForClusterInfrastructureReady";
 /** The infra machine waits for the bootstrap provider's data Secret. */

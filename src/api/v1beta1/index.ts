@@ -28,6 +28,7 @@ export {
   DeploymentTargetSchema,
   EPHEMERAL_ALIAS_MESSAGE,
   IMAGE_PATTERN,
+  MAAS_MACHINE,
   MaasMachineSchema,
   MaasMachineSpecSchema,
   MaasMachineStatusSchema,
@@ -40,6 +41,7 @@ export {
   type MaasMachineStatus,
 } from "./maasmachine-types.ts";
 export {
+  MAAS_CLUSTER,
   MaasClusterSchema,
   MaasClusterSpecSchema,
   MaasClusterStatusSchema,
@@ -51,6 +53,7 @@ export {
 } from "./maascluster-types.ts";
 export {
   ArchitectureSchema,
+  MAAS_MACHINE_TEMPLATE,
   MaasMachineTemplateSchema,
   MaasMachineTemplateSpecSchema,
   MaasMachineTemplateStatusSchema,
@@ -62,6 +65,7 @@ export {
   type MaasMachineTemplateStatus,
 } from "./maasmachinetemplate-types.ts";
 export {
+  MAAS_CLUSTER_TEMPLATE,
   MaasClusterTemplateSchema,
   MaasClusterTemplateSpecSchema,
   maasClusterTemplateCrdSource,
@@ -69,6 +73,7 @@ export {
   type MaasClusterTemplate,
   type MaasClusterTemplateSpec,
 } from "./maasclustertemplate-types.ts";
+export { kindSpec, type KindSpec, type KubeObject } from "./object-model.ts";
 export * from "./conditions.ts";
 export * from "./finalizers.ts";
 export * from "./labels.ts";

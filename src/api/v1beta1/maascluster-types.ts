@@ -12,7 +12,8 @@ import {
 } from "./common-types.ts";
 import { AGE_COLUMN, CLUSTER_NAME_LABEL_JSONPATH, conditionStatusJsonPath } from "./crd-source.ts";
 import type { CrdSource, PrinterColumn } from "./crd-source.ts";
-import { API_VERSION } from "./groupversion.ts";
+import { API_VERSION, GROUP, VERSION } from "./groupversion.ts";
+import { kindSpec } from "./object-model.ts";
 import { ListMap, ListSet, described } from "./schema-helpers.ts";
 
 export const MaasClusterSpecSchema = Type.Object(
@@ -76,6 +77,9 @@ export const MaasClusterSchema = Type.Object({
   status: Type.Optional(MaasClusterStatusSchema),
 });
 export type MaasCluster = Static<typeof MaasClusterSchema>;
+
+/** The MaasCluster resource; its objects are typed MaasCluster. */
+export const MAAS_CLUSTER = kindSpec<MaasCluster>({ group: GROUP, version: VERSION, kind: "MaasCluster", plural: "maasclusters", namespaced: true });
 
 export const maasClusterPrinterColumns: readonly PrinterColumn[] = [
   { name: "Cluster", type: "string", jsonPath: CLUSTER_NAME_LABEL_JSONPATH, description: "Cluster this MaasCluster belongs to." },

@@ -5,7 +5,8 @@ import type { Static } from "@sinclair/typebox";
 import { ObjectMetaSchema, TemplateMetadataSchema } from "./common-types.ts";
 import { AGE_COLUMN } from "./crd-source.ts";
 import type { CrdSource, PrinterColumn } from "./crd-source.ts";
-import { API_VERSION } from "./groupversion.ts";
+import { API_VERSION, GROUP, VERSION } from "./groupversion.ts";
+import { kindSpec } from "./object-model.ts";
 import { MaasClusterSpecSchema } from "./maascluster-types.ts";
 import { described } from "./schema-helpers.ts";
 
@@ -30,6 +31,9 @@ export const MaasClusterTemplateSchema = Type.Object({
   spec: MaasClusterTemplateSpecSchema,
 });
 export type MaasClusterTemplate = Static<typeof MaasClusterTemplateSchema>;
+
+/** The MaasClusterTemplate resource; its objects are typed MaasClusterTemplate. */
+export const MAAS_CLUSTER_TEMPLATE = kindSpec<MaasClusterTemplate>({ group: GROUP, version: VERSION, kind: "MaasClusterTemplate", plural: "maasclustertemplates", namespaced: true });
 
 export const maasClusterTemplatePrinterColumns: readonly PrinterColumn[] = [
   { name: "DNS Domain", type: "string", jsonPath: ".spec.template.spec.dnsDomain", description: "MAAS DNS domain." },

@@ -10,7 +10,8 @@ import {
 } from "./common-types.ts";
 import { AGE_COLUMN, CLUSTER_NAME_LABEL_JSONPATH, conditionStatusJsonPath } from "./crd-source.ts";
 import type { CrdSource, PrinterColumn } from "./crd-source.ts";
-import { API_VERSION } from "./groupversion.ts";
+import { API_VERSION, GROUP, VERSION } from "./groupversion.ts";
+import { kindSpec } from "./object-model.ts";
 import { ListSet, StringEnum, celRules } from "./schema-helpers.ts";
 
 /**
@@ -179,6 +180,9 @@ export const MaasMachineSchema = Type.Object({
   status: Type.Optional(MaasMachineStatusSchema),
 });
 export type MaasMachine = Static<typeof MaasMachineSchema>;
+
+/** The MaasMachine resource; its objects are typed MaasMachine. */
+export const MAAS_MACHINE = kindSpec<MaasMachine>({ group: GROUP, version: VERSION, kind: "MaasMachine", plural: "maasmachines", namespaced: true });
 
 export const maasMachinePrinterColumns: readonly PrinterColumn[] = [
   { name: "Cluster", type: "string", jsonPath: CLUSTER_NAME_LABEL_JSONPATH, description: "Cluster this MaasMachine belongs to." },

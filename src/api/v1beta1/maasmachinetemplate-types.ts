@@ -6,7 +6,8 @@ import type { Static } from "@sinclair/typebox";
 import { ObjectMetaSchema, TemplateMetadataSchema } from "./common-types.ts";
 import { AGE_COLUMN } from "./crd-source.ts";
 import type { CrdSource, PrinterColumn } from "./crd-source.ts";
-import { API_VERSION } from "./groupversion.ts";
+import { API_VERSION, GROUP, VERSION } from "./groupversion.ts";
+import { kindSpec } from "./object-model.ts";
 import { MaasMachineSpecSchema } from "./maasmachine-types.ts";
 import { MapOf, StringEnum, described } from "./schema-helpers.ts";
 
@@ -65,6 +66,9 @@ export const MaasMachineTemplateSchema = Type.Object({
   status: Type.Optional(MaasMachineTemplateStatusSchema),
 });
 export type MaasMachineTemplate = Static<typeof MaasMachineTemplateSchema>;
+
+/** The MaasMachineTemplate resource; its objects are typed MaasMachineTemplate. */
+export const MAAS_MACHINE_TEMPLATE = kindSpec<MaasMachineTemplate>({ group: GROUP, version: VERSION, kind: "MaasMachineTemplate", plural: "maasmachinetemplates", namespaced: true });
 
 export const maasMachineTemplatePrinterColumns: readonly PrinterColumn[] = [
   { name: "Image", type: "string", jsonPath: ".spec.template.spec.image", description: "MAAS image to deploy." },

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ApiException, CoordinationV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, EventsV1Api } from "@kubernetes/client-node";
 import {
+  KubeApiError,
   EventRecorder,
   KubeEventSink,
   KubeLeaseLock,
@@ -71,7 +72,7 @@ describe("writes against a real kube-apiserver", () => {
       const read = await client.create(WIDGET, widget(ns, "status-only", "v1"));
       await other.patch(WIDGET, ref("status-only"), { spec: { note: "changed by someone else" } });
       const before = requests();
-      const helper = new PatchHelper(read, client);
+      const helper = new PatchHelper({ object: read, client: client });
       read.status = { observed: "v1" };
       const written = await helper.patch(read);
       const afterCounts = requests();
@@ -84,7 +85,7 @@ describe("writes against a real kube-apiserver", () => {
     it("writes spec/metadata without touching status", async () => {
       const created = await client.create(WIDGET, widget(ns, "spec-only", "v1"));
       await other.patch(WIDGET, ref("spec-only"), { status: { observed: "theirs" } }, { subresource: "status" });
-      const helper = new PatchHelper(created, client);
+      const helper = new PatchHelper({ object: created, client: client });
       created.spec = { ...created.spec, value: "v2" };
       created.metadata.labels = { tier: "gold" };
       const written = await helper.patch(created);
@@ -96,7 +97,7 @@ describe("writes against a real kube-apiserver", () => {
     it("sends nothing when nothing changed", async () => {
       const created = await client.create(WIDGET, widget(ns, "no-op", "v1"));
       const before = client.transport.requestCounts().total;
-      const helper = new PatchHelper(created, client);
+      const helper = new PatchHelper({ object: created, client: client });
       await helper.patch(structuredClone(created));
       assert.equal(client.transport.requestCounts().total, before);
     });
@@ -105,7 +106,7 @@ describe("writes against a real kube-apiserver", () => {
       const owner = await client.create<KubeObject>(CONFIG_MAP, { metadata: { name: "owner", namespace: ns } });
       const read = await client.create(WIDGET, widget(ns, "guarded", "v1"));
       await other.patch(WIDGET, ref("guarded"), { metadata: { finalizers: ["other.example/theirs"] } });
-      const helper = new PatchHelper(read, client);
+      const helper = new PatchHelper({ object: read, client: client });
       read.metadata.finalizers = ["runtime.example/ours"];
       setOwnerReference(read, ownerReferenceFor(owner, { controller: true }));
       const written = await helper.patch(read);
@@ -123,7 +124,7 @@ describe("writes against a real kube-apiserver", () => {
         headers: { "Content-Type": "application/strategic-merge-patch+json" },
         body: JSON.stringify({ spec: { value: "v2" } }),
       }),
-      (err: unknown) => err instanceof ApiException && err.code === 415,
+      (err: unknown) => err instanceof KubeApiError && err.status === 415 && !err.message.includes("content-type:"),
     );
   });
 
