@@ -1,7 +1,10 @@
 // DNS resources: the A records for a cluster's control-plane endpoint. Create, update
 // and delete are admin only. MAAS takes `ip_addresses` as one space-separated string
 // and answers with a list of IP address objects ({ip, ...}); both shapes of item are
-// read here, and `dnsResourceAddresses` gives the plain IPs.
+// read here, and `dnsResourceAddresses` gives the plain IPs. With `all=true` MAAS also
+// lists implicit records it derives from node and record addresses (id -1); those
+// carry `ip_addresses: null` and their addresses in `resource_records` (maas@3.7.0
+// src/maasserver/api/dnsresources.py, DNSResourceHandler.ip_addresses).
 import { Type } from "@sinclair/typebox";
 import type { MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
@@ -15,7 +18,8 @@ const DnsResourceSchema = openObject({
   fqdn: Type.String(),
   /** Seconds; null means the domain's TTL. */
   address_ttl: Type.Optional(Nullable(Type.Integer())),
-  ip_addresses: Type.Array(DnsResourceAddressSchema),
+  /** Null on the implicit records (id -1) MAAS lists with `all=true`: read as "no addresses". */
+  ip_addresses: Nullable(Type.Array(DnsResourceAddressSchema)),
 });
 
 export type DnsResource = MaasObject<typeof DnsResourceSchema>;
@@ -23,6 +27,11 @@ export type DnsResource = MaasObject<typeof DnsResourceSchema>;
 export interface DnsResourceFilters {
   /** `name.domain`; MAAS answers an empty list when there is no record, 404 when the domain is unknown. */
   fqdn?: string;
+  /**
+   * Also list MAAS's implicit records (id -1): one per node name and per record name that
+   * holds addresses in the domain, with `ip_addresses` null. Sent as `all=true` only when set.
+   */
+  all?: boolean;
 }
 
 export interface CreateDnsResourceParams {
@@ -54,7 +63,7 @@ export class MaasDnsResourcesService implements DnsResourcesService {
   }
 
   async list(filters: DnsResourceFilters = {}): Promise<DnsResource[]> {
-    return requestList(this.#http, DnsResourceSchema, { method: "GET", path: "dnsresources/", query: { fqdn: filters.fqdn } });
+    return requestList(this.#http, DnsResourceSchema, { method: "GET", path: "dnsresources/", query: { fqdn: filters.fqdn, all: filters.all === true ? "true" : undefined } });
   }
 
   async get(id: number): Promise<DnsResource> {
@@ -94,5 +103,5 @@ export class MaasDnsResourcesService implements DnsResourcesService {
 
 /** The record's IPs as plain strings, whichever item shape MAAS sent. */
 export function dnsResourceAddresses(resource: Pick<DnsResource, "ip_addresses">): string[] {
-  return resource.ip_addresses.map((item) => (typeof item === "string" ? item : item.ip));
+  return (resource.ip_addresses ?? []).map((item) => (typeof item === "string" ? item : item.ip));
 }

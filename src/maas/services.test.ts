@@ -102,7 +102,7 @@ describe("DnsResourcesService", () => {
   it("filters the list by fqdn and reads IP address objects", async () => {
     const requester = new RecordingRequester(() => [dnsResourceJson]);
     const [record] = await new MaasDnsResourcesService(requester).list({ fqdn: "capi-cluster.maas" });
-    assert.deepEqual(requester.requests[0], { method: "GET", path: "dnsresources/", query: { fqdn: "capi-cluster.maas" } });
+    assert.deepEqual(requester.requests[0], { method: "GET", path: "dnsresources/", query: { fqdn: "capi-cluster.maas", all: undefined } });
     assert.ok(record);
     assert.deepEqual(dnsResourceAddresses(record), ["10.0.0.11"]);
     assert.deepEqual(record.resource_records, []);

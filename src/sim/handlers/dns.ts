@@ -5,9 +5,10 @@
 import { forbidden, notFound, validationErrors, type FieldErrors } from "../http/errors.ts";
 import type { FormParams } from "../http/form-params.ts";
 import { optionalStringBool } from "../http/validators.ts";
+import { ADMIN_USERNAME } from "../inventory.ts";
 import { API_ROOT, domainJson, subnetJson } from "../machine-json.ts";
 import type { SimDnsResource, SimDomain } from "../types.ts";
-import { deleted, hasNodePermission, userOf, type ApiRequest, type ApiResult, type HandlerEnv } from "./context.ts";
+import { deleted, userOf, type ApiRequest, type ApiResult, type HandlerEnv } from "./context.ts";
 
 const LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]{0,62}[a-zA-Z0-9])?$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -82,9 +83,14 @@ function separateFqdn(env: HandlerEnv, fqdn: string): [string, string | undefine
 }
 
 /**
- * GET dnsresources/: fqdn is split into name + domain; an unknown domain → 404;
- * rrtype filters resource records (address-only resources have none); all=true
- * adds each domain's implicit machine records first, with id -1.
+ * GET dnsresources/ (maas@3.7.0 src/maasserver/api/dnsresources.py, DNSResourcesHandler.read
+ * and get_dnsresource_queryset; unchanged since 3.0.0): fqdn is split into name + domain
+ * (separate_fqdn); an unknown domain → 404; rrtype keeps only stored records holding DNS
+ * data of that type (address-only records have none). Without all=true only stored
+ * records are listed. With all=true the DNSResourcesQuerySet iterator also yields each
+ * domain's implicit records (id -1): a domain that has stored records in the answer gets
+ * its implicit records just before its first stored one; domains with none follow after
+ * all stored records (MAAS iterates a set there; the simulator goes in domain id order).
  */
 export function readDnsResources(env: HandlerEnv, req: ApiRequest): ApiResult {
   const q = req.query;
@@ -95,30 +101,117 @@ export function readDnsResources(env: HandlerEnv, req: ApiRequest): ApiResult {
   const fqdn = q.get("fqdn");
   if (domainName === undefined && name === undefined && fqdn !== undefined) [name, domainName] = separateFqdn(env, fqdn);
   const domains = domainName === undefined ? env.store.state.domains : [domainOr404(env, domainName)];
+  const stored = env.store.state.dnsResources
+    .filter((r) => domains.some((d) => d.id === r.domainId) && (name === undefined || r.name === name) && rrtype === undefined)
+    .sort((a, b) => a.domainId - b.domainId || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (!all) return { json: stored.map((r) => resourceJson(env, r)) };
   const out: unknown[] = [];
-  for (const domain of [...domains].sort((a, b) => a.id - b.id)) {
-    if (all) out.push(...syntheticRecords(env, req, domain, name, rrtype));
-    const records = env.store.state.dnsResources
-      .filter((r) => r.domainId === domain.id && (name === undefined || r.name === name) && rrtype === undefined)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    out.push(...records.map((r) => resourceJson(env, r)));
+  const unvisited = [...domains].sort((a, b) => a.id - b.id);
+  let current: number | undefined;
+  for (const r of stored) {
+    if (r.domainId !== current) {
+      current = r.domainId;
+      const at = unvisited.findIndex((d) => d.id === r.domainId);
+      const [domain] = unvisited.splice(at, 1);
+      if (domain !== undefined) out.push(...implicitRecords(env, req, domain, name, rrtype));
+    }
+    out.push(resourceJson(env, r));
   }
+  for (const domain of unvisited) out.push(...implicitRecords(env, req, domain, name, rrtype));
   return { json: out };
 }
 
-function syntheticRecords(env: HandlerEnv, req: ApiRequest, domain: SimDomain, name: string | undefined, rrtype: string | undefined): unknown[] {
-  if (rrtype !== undefined && rrtype !== "A") return [];
+interface ImplicitEntry {
+  systemId: string | null;
+  nodeType: number | null;
+  userId: number | null;
+  dnsresourceId: number | null;
+  /** Raw: the record's address_ttl, overwritten by the node's (always null here). */
+  ttl: number | null;
+  ips: string[];
+}
+
+/**
+ * A domain's implicit records, as DNSResourcesQuerySet._generate_synthetic_rrdata builds
+ * them from Domain.render_json_for_related_rrdata(include_dnsdata=False) (maas@3.4.0
+ * src/maasserver/models/domain.py; maas@3.7.0 src/maasservicelayer/services/domains.py)
+ * over StaticIPAddress.get_hostname_ip_mapping (maas@3.4.0
+ * src/maasserver/models/staticipaddress.py):
+ * - every address of a stored record (_get_special_mappings), user_id = the user who
+ *   reserved it (the admin who created the record), dnsresource_id = the record;
+ * - every node in the domain with addresses, user_id = its owner, system_id, node_type 0;
+ *   the same name in both merges into one entry.
+ * A non-admin does not see entries whose user_id is another user's. The name is the
+ * first label; ip_addresses is null (DNSResourceHandler.ip_addresses) and the addresses
+ * are A/AAAA items in resource_records with raw TTLs (null unless set).
+ */
+function implicitRecords(env: HandlerEnv, req: ApiRequest, domain: SimDomain, name: string | undefined, rrtype: string | undefined): unknown[] {
   const user = userOf(req);
-  return env.store.state.machines
-    .filter((m) => m.domainId === domain.id && m.ipAddresses.length > 0 && (name === undefined || m.hostname === name) && hasNodePermission(user, m, "view"))
-    .map((m) => ({
+  const userId = (username: string | null): number | null => {
+    // The simulator's users carry no id; MAAS's auth_user ids count from 1 in creation
+    // order, and the built-in admin comes first, so position + 1 stands in for it.
+    const index = username === null ? -1 : env.store.state.users.findIndex((u) => u.username === username);
+    return index < 0 ? null : index + 1;
+  };
+  const entries = new Map<string, ImplicitEntry>();
+  const entryFor = (label: string): ImplicitEntry => {
+    let entry = entries.get(label);
+    if (entry === undefined) {
+      entry = { systemId: null, nodeType: null, userId: null, dnsresourceId: null, ttl: null, ips: [] };
+      entries.set(label, entry);
+    }
+    return entry;
+  };
+  for (const r of env.store.state.dnsResources) {
+    if (r.domainId !== domain.id || r.ipAddresses.length === 0) continue;
+    const entry = entryFor(r.name);
+    entry.dnsresourceId = r.id;
+    entry.ttl = r.addressTtl;
+    entry.userId = userId(ADMIN_USERNAME);
+    entry.ips.push(...r.ipAddresses.filter((ip) => !entry.ips.includes(ip)));
+  }
+  // Special mappings come first; node rows follow ordered by fqdn (the SQL's ORDER BY).
+  const machines = env.store.state.machines
+    .filter((m) => m.domainId === domain.id && m.ipAddresses.length > 0)
+    .sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+  for (const m of machines) {
+    const entry = entryFor(m.hostname);
+    entry.systemId = m.systemId;
+    entry.nodeType = 0;
+    entry.ttl = null;
+    entry.userId = userId(m.owner) ?? entry.userId;
+    entry.ips.push(...m.ipAddresses.filter((ip) => !entry.ips.includes(ip)));
+  }
+  const me = userId(user.username);
+  const out: unknown[] = [];
+  for (const [label, entry] of entries) {
+    if (!user.admin && entry.userId !== null && entry.userId !== me) continue;
+    // MAAS keeps the first label only (a simplification here: "@" stays the domain itself).
+    const short = label.split(".")[0] ?? label;
+    if (name !== undefined && short !== name) continue;
+    const records = entry.ips
+      .map((ip) => ({
+        system_id: entry.systemId,
+        node_type: entry.nodeType,
+        user_id: entry.userId,
+        dnsresource_id: entry.dnsresourceId,
+        ttl: entry.ttl,
+        rrtype: ip.includes(":") ? "AAAA" : "A",
+        rrdata: ip,
+        dnsdata_id: null,
+      }))
+      .filter((rr) => rrtype === undefined || rr.rrtype === rrtype);
+    if (records.length === 0) continue;
+    out.push({
       id: -1,
-      fqdn: `${m.hostname}.${domain.name}`,
+      fqdn: short === "@" ? domain.name : `${short}.${domain.name}`,
       address_ttl: null,
       ip_addresses: null,
-      resource_records: m.ipAddresses.map((ip) => ({ system_id: m.systemId, node_type: 0, user_id: null, dnsresource_id: null, ttl: null, rrtype: "A", rrdata: ip, dnsdata_id: null })),
+      resource_records: records,
       resource_uri: `${API_ROOT}/dnsresources/-1/`,
-    }));
+    });
+  }
+  return out;
 }
 
 function resourceOr404(env: HandlerEnv, req: ApiRequest): SimDnsResource {
