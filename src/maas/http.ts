@@ -36,10 +36,16 @@ export interface MaasRequest {
   idempotent?: boolean;
 }
 
+/** A 2xx answer: its status (kept for shape errors) and the decoded JSON body. */
+export interface MaasAnswer {
+  status: number;
+  /** The decoded JSON body, or undefined when MAAS sent an empty body (e.g. 204). */
+  json: unknown;
+}
+
 /** What the service modules need from the wire: send, retry, decode JSON. */
 export interface MaasRequester {
-  /** The decoded JSON body, or undefined when MAAS sent an empty body (e.g. 204). */
-  request(request: MaasRequest): Promise<unknown>;
+  request(request: MaasRequest): Promise<MaasAnswer>;
 }
 
 export interface MaasHttpOptions {
@@ -86,7 +92,7 @@ export class MaasHttp implements MaasRequester {
     this.#scrubber = new RegExp(`(?<![A-Za-z0-9])(?:${parts.join("|")})(?![A-Za-z0-9])`, "g");
   }
 
-  async request(request: MaasRequest): Promise<unknown> {
+  async request(request: MaasRequest): Promise<MaasAnswer> {
     const path = normalisePath(request.path);
     const op = describeRequest(request);
     const url = new URL(path, this.#options.apiRoot);
@@ -101,7 +107,7 @@ export class MaasHttp implements MaasRequester {
       try {
         const raw = await this.#exchange({ method: request.method, url, body, op });
         this.#log({ method: request.method, path, op: request.op, status: raw.status, startedAt, attempt });
-        if (raw.status >= 200 && raw.status < 300) return decodeJson(op, raw, (text) => this.#scrub(text));
+        if (raw.status >= 200 && raw.status < 300) return { status: raw.status, json: decodeJson(op, raw, (text) => this.#scrub(text)) };
         const text = this.#scrub(raw.text);
         throw errorFromResponse({
           op,

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MaasError } from "./errors.ts";
-import type { MaasRequest, MaasRequester } from "./http.ts";
+import type { MaasAnswer, MaasRequest, MaasRequester } from "./http.ts";
 import { MachineStatus, deploymentTarget } from "./machine.ts";
 import { MaasMachinesService, distroSeriesParam } from "./machines.ts";
 
@@ -57,9 +57,9 @@ function readyMachine(overrides: Record<string, unknown> = {}): Record<string, u
 class RecordingRequester implements MaasRequester {
   readonly requests: MaasRequest[] = [];
   constructor(private readonly answer: (request: MaasRequest) => unknown) {}
-  request(request: MaasRequest): Promise<unknown> {
+  request(request: MaasRequest): Promise<MaasAnswer> {
     this.requests.push(request);
-    return Promise.resolve(this.answer(request));
+    return Promise.resolve({ status: 200, json: this.answer(request) });
   }
 }
 

@@ -4,7 +4,7 @@ import { MaasBootResourcesService } from "./boot-resources.ts";
 import { MaasDnsResourcesService, dnsResourceAddresses } from "./dns-resources.ts";
 import { MaasDomainsService } from "./domains.ts";
 import { MaasError } from "./errors.ts";
-import type { MaasRequest, MaasRequester } from "./http.ts";
+import type { MaasAnswer, MaasRequest, MaasRequester } from "./http.ts";
 import { MaasResourcePoolsService } from "./resource-pools.ts";
 import { MaasTagsService } from "./tags.ts";
 import { MaasVersionService } from "./version.ts";
@@ -14,9 +14,9 @@ import { MaasZonesService } from "./zones.ts";
 class RecordingRequester implements MaasRequester {
   readonly requests: MaasRequest[] = [];
   constructor(private readonly answer: (request: MaasRequest) => unknown) {}
-  request(request: MaasRequest): Promise<unknown> {
+  request(request: MaasRequest): Promise<MaasAnswer> {
     this.requests.push(request);
-    return Promise.resolve(this.answer(request));
+    return Promise.resolve({ status: 200, json: this.answer(request) });
   }
 }
 

@@ -1,5 +1,6 @@
 // Response shape checks. MAAS answers are checked against a TypeBox schema of the
 // fields this project reads; a mismatch is a MaasError "Unexpected" naming the field,
+// the operation and the HTTP status MAAS answered with (a proxy page is not MAAS),
 // instead of an undefined surfacing three calls later in a reconciler. The checked
 // object is returned as MAAS sent it, so fields the schema does not name are kept.
 import { Type, type Static, type TObject, type TProperties, type TSchema } from "@sinclair/typebox";
@@ -22,19 +23,26 @@ export function openObject<T extends TProperties>(properties: T): TObject<T> {
 /** A field that may be absent (older MAAS) or null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export function parseResponse<T extends TSchema>(schema: T, value: unknown, op: string): MaasObject<T> {
+/** Which call an answer came from: the operation label and the HTTP status MAAS sent. */
+export interface AnswerContext {
+  op: string;
+  status?: number;
+}
+
+export function parseResponse<T extends TSchema>(schema: T, value: unknown, context: AnswerContext): MaasObject<T> {
   if (Value.Check(schema, value)) return value as MaasObject<T>;
   const first = Value.Errors(schema, value).First();
   const field = first === undefined || first.path === "" ? "the response" : `field ${first.path}`;
   const found = first === undefined ? "" : ` (got ${describe(first.value)})`;
   throw new MaasUnexpectedResponseError({
-    op,
-    message: `unexpected response shape: ${field}: ${first?.message ?? "does not match"}${found}`,
+    op: context.op,
+    ...(context.status === undefined ? {} : { status: context.status }),
+    message: `${context.status === undefined ? "" : `HTTP ${context.status} with an `}unexpected response shape: ${field}: ${first?.message ?? "does not match"}${found}`,
   });
 }
 
-export function parseList<T extends TSchema>(schema: T, value: unknown, op: string): MaasObject<T>[] {
-  return parseResponse(Type.Array(schema), value, op) as MaasObject<T>[];
+export function parseList<T extends TSchema>(schema: T, value: unknown, context: AnswerContext): MaasObject<T>[] {
+  return parseResponse(Type.Array(schema), value, context) as MaasObject<T>[];
 }
 
 function describe(value: unknown): string {
