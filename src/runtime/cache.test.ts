@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IndexedStore } from "./cache.ts";
-import { CLUSTER_NAME_INDEX, CLUSTER_NAME_LABEL, DEFAULT_INDEXERS, OWNER_UID_INDEX, clusterNameIndexValue } from "./indexers.ts";
+import { DEFAULT_INDEXERS, OWNER_UID_INDEX, labelIndex, namespacedIndexValue } from "./indexers.ts";
+
+const CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name";
+const CLUSTER_NAME_INDEX = "cluster-name";
+const INDEXERS = { ...DEFAULT_INDEXERS, [CLUSTER_NAME_INDEX]: labelIndex(CLUSTER_NAME_LABEL) };
+const clusterNameIndexValue = namespacedIndexValue;
 import type { KubeObject } from "./kube-object.ts";
 
 function machine(name: string, rv: string, cluster?: string, ownerUid?: string): KubeObject {
@@ -18,7 +23,7 @@ function machine(name: string, rv: string, cluster?: string, ownerUid?: string):
 
 describe("IndexedStore", () => {
   it("finds objects by cluster name and owner UID", () => {
-    const store = new IndexedStore<KubeObject>(DEFAULT_INDEXERS);
+    const store = new IndexedStore<KubeObject>(INDEXERS);
     store.upsert(machine("a", "1", "c1", "u1"));
     store.upsert(machine("b", "1", "c1"));
     store.upsert(machine("c", "1", "c2", "u1"));
@@ -28,7 +33,7 @@ describe("IndexedStore", () => {
   });
 
   it("moves an object between index values when its label changes, and forgets it on removal", () => {
-    const store = new IndexedStore<KubeObject>(DEFAULT_INDEXERS);
+    const store = new IndexedStore<KubeObject>(INDEXERS);
     store.upsert(machine("a", "1", "c1"));
     store.upsert(machine("a", "2", "c2"));
     assert.deepEqual(store.keysByIndex(CLUSTER_NAME_INDEX, clusterNameIndexValue("ns", "c1")), []);

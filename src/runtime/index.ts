@@ -53,15 +53,7 @@ export { ListWatchState, DEFAULT_BACKOFF } from "./informer-state.ts";
 export type { BackoffPolicy } from "./informer-state.ts";
 export { IndexedStore, NAMESPACE_INDEX } from "./cache.ts";
 export type { IndexFunc } from "./cache.ts";
-export {
-  CLUSTER_NAME_LABEL,
-  CLUSTER_NAME_INDEX,
-  OWNER_UID_INDEX,
-  byClusterName,
-  byOwnerUid,
-  clusterNameIndexValue,
-  DEFAULT_INDEXERS,
-} from "./indexers.ts";
+export { OWNER_UID_INDEX, DEFAULT_INDEXERS, byOwnerUid, labelIndex, namespacedIndexValue } from "./indexers.ts";
 
 // Writes.
 export { PatchHelper } from "./patch-helper.ts";
@@ -94,7 +86,5 @@ export {
   requestFor,
   mapToOwner,
   mapByReference,
-  mapClusterToLabelled,
-  mapByClusterLabel,
 } from "./manager-watches.ts";
 export type { EventPredicate, MapFunc, MapByReferenceOptions, ObjectReferenceLike, WatchSpec } from "./manager-watches.ts";

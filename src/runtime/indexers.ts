@@ -1,35 +1,29 @@
-import { ClusterNameLabel } from "../api/v1beta1/index.ts";
+// Index functions for informer caches. The runtime knows no Cluster API label: a
+// label index is generic here, and capi/ builds the cluster-name index from it.
 import type { IndexFunc } from "./cache.ts";
 import type { KubeObject } from "./kube-object.ts";
-
-/** The label Cluster API puts on every object that belongs to a cluster. */
-export const CLUSTER_NAME_LABEL = ClusterNameLabel;
-
-/** Index name: objects by `namespace/cluster-name` from {@link CLUSTER_NAME_LABEL}. */
-export const CLUSTER_NAME_INDEX = "cluster-name";
 
 /** Index name: objects by the UID of each of their owners. */
 export const OWNER_UID_INDEX = "owner-uid";
 
-/**
- * Cluster names are only unique within a namespace, so the index value carries it:
- * look up with `clusterNameIndexValue(namespace, name)`.
- */
-export function clusterNameIndexValue(namespace: string, clusterName: string): string {
-  return `${namespace}/${clusterName}`;
+/** Label values are only unique within a namespace, so index values carry it. */
+export function namespacedIndexValue(namespace: string, value: string): string {
+  return `${namespace}/${value}`;
 }
 
-export const byClusterName: IndexFunc<KubeObject> = (obj) => {
-  const cluster = obj.metadata.labels?.[CLUSTER_NAME_LABEL];
-  if (cluster === undefined || cluster === "") return [];
-  return [clusterNameIndexValue(obj.metadata.namespace ?? "", cluster)];
-};
+/** Indexes objects by `namespace/<value of label>`; objects without the label are not indexed. */
+export function labelIndex(label: string): IndexFunc<KubeObject> {
+  return (obj) => {
+    const value = obj.metadata.labels?.[label];
+    if (value === undefined || value === "") return [];
+    return [namespacedIndexValue(obj.metadata.namespace ?? "", value)];
+  };
+}
 
 export const byOwnerUid: IndexFunc<KubeObject> = (obj) =>
   (obj.metadata.ownerReferences ?? []).map((ref) => ref.uid);
 
-/** The indexers every informer the manager creates carries. */
+/** The indexers every informer the manager creates carries, besides ManagerOptions.indexers. */
 export const DEFAULT_INDEXERS: Readonly<Record<string, IndexFunc<KubeObject>>> = {
-  [CLUSTER_NAME_INDEX]: byClusterName,
   [OWNER_UID_INDEX]: byOwnerUid,
 };

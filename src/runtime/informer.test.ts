@@ -3,7 +3,9 @@ import { describe, it } from "node:test";
 import { KubeApiError } from "./kube-errors.ts";
 import { FakeClock } from "../clock/index.ts";
 import { createLogger } from "../observability/index.ts";
-import { CLUSTER_NAME_INDEX, DEFAULT_INDEXERS, clusterNameIndexValue } from "./indexers.ts";
+import { DEFAULT_INDEXERS, labelIndex, namespacedIndexValue } from "./indexers.ts";
+
+const CLUSTER_NAME_INDEX = "cluster-name";
 import { Informer, type InformerEvent } from "./informer.ts";
 import type { ListWatchSource } from "./informer-source.ts";
 import type { ListPage, WatchEvent } from "./kube-client.ts";
@@ -62,7 +64,7 @@ async function startInformer(source: ScriptedSource, clock: FakeClock, extra: { 
     name: "widgets",
     logger,
     clock,
-    indexers: DEFAULT_INDEXERS,
+    indexers: { ...DEFAULT_INDEXERS, [CLUSTER_NAME_INDEX]: labelIndex("cluster.x-k8s.io/cluster-name") },
     resyncPeriodMs: extra.resyncPeriodMs ?? 0,
     watchIdleTimeoutMs: extra.watchIdleTimeoutMs ?? 600_000,
     backoff: { random: () => 0 },
@@ -83,7 +85,7 @@ describe("Informer", () => {
     assert.equal(informer.hasSynced(), true);
     assert.deepEqual(events.map((e) => e.type), ["add", "add"]);
     assert.equal(informer.get("ns", "a")?.metadata.resourceVersion, "5");
-    assert.deepEqual(informer.byIndex(CLUSTER_NAME_INDEX, clusterNameIndexValue("ns", "c1")).map((w) => w.metadata.name), ["a"]);
+    assert.deepEqual(informer.byIndex(CLUSTER_NAME_INDEX, namespacedIndexValue("ns", "c1")).map((w) => w.metadata.name), ["a"]);
     assert.equal(source.current.resourceVersion, "10");
     await informer.stop();
   });

@@ -1,8 +1,7 @@
-import type { Informer, InformerEvent } from "./informer.ts";
-import { CLUSTER_NAME_INDEX, CLUSTER_NAME_LABEL, clusterNameIndexValue } from "./indexers.ts";
+import type { InformerEvent } from "./informer.ts";
 import type { KindSpec, KubeObject } from "./kube-object.ts";
 import { findOwnerReference } from "./owner-references.ts";
-import { parseRequestKey, type Request } from "./result.ts";
+import type { Request } from "./result.ts";
 
 /** Decides whether an informer event should enqueue anything (controller-runtime's predicates). */
 export type EventPredicate = (event: InformerEvent<KubeObject>) => boolean;
@@ -85,22 +84,4 @@ function referenceGroup(ref: ObjectReferenceLike): string {
   if (ref.apiGroup !== undefined) return ref.apiGroup;
   const apiVersion = ref.apiVersion ?? "";
   return apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
-}
-
-/**
- * Maps a CAPI Cluster to every primary labelled with its name, through the primary
- * informer's cluster-name index: no list call, only a lookup in memory.
- */
-export function mapClusterToLabelled(primary: Informer<KubeObject>): MapFunc {
-  return (cluster) => {
-    const value = clusterNameIndexValue(cluster.metadata.namespace ?? "", cluster.metadata.name);
-    return primary.keysByIndex(CLUSTER_NAME_INDEX, value).map(parseRequestKey);
-  };
-}
-
-/** Maps an object to the primary of the same namespace named by its cluster-name label. */
-export function mapByClusterLabel(obj: KubeObject): Request[] {
-  const cluster = obj.metadata.labels?.[CLUSTER_NAME_LABEL];
-  if (cluster === undefined) return [];
-  return [{ ...requestFor(obj), name: cluster }];
 }

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from "../clock/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { Controller } from "./controller.ts";
 import { EventRecorder, KubeEventSink } from "./events.ts";
+import type { IndexFunc } from "./cache.ts";
 import { DEFAULT_INDEXERS } from "./indexers.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
 import { apiServerSource } from "./informer-source.ts";
@@ -53,6 +54,8 @@ export interface ManagerOptions {
   /** Limits every informer to one namespace. */
   namespace?: string;
   informers?: InformerTuning;
+  /** Indexers added to every informer (e.g. capi's cluster-name index). */
+  indexers?: Readonly<Record<string, IndexFunc<KubeObject>>>;
   /** How long stop() lets running reconciles finish (default 30 s). */
   shutdownDeadlineMs?: number;
   /** `reportingController` of Events. */
@@ -178,7 +181,7 @@ export class Manager {
         logger: this.opts.logger,
         clock: this.clock,
         metrics: this.kubeMetrics,
-        indexers: DEFAULT_INDEXERS,
+        indexers: { ...DEFAULT_INDEXERS, ...this.opts.indexers },
         ...this.opts.informers,
       });
       this.informers.set(key, informer);

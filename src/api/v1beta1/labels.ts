@@ -9,3 +9,13 @@ export const MachineControlPlaneLabel = "cluster.x-k8s.io/control-plane";
 export const PausedAnnotation = "cluster.x-k8s.io/paused";
 /** CAPI annotation marking infrastructure managed outside CAPI (the controller then leaves it alone). */
 export const ManagedByAnnotation = "cluster.x-k8s.io/managed-by";
+/** clusterctl's annotation on objects it deletes during `clusterctl move`: their infrastructure lives on. */
+export const DeleteForMoveAnnotation = "clusterctl.cluster.x-k8s.io/delete-for-move";
+/** CAPI's label that, with `--watch-filter VALUE`, limits a manager to the objects labelled VALUE. */
+export const WatchFilterLabel = "cluster.x-k8s.io/watch-filter";
+/**
+ * On a CAPI Machine: "true" deploys this one machine into memory, "false" onto disk,
+ * overriding the MaasMachine's `ephemeral` (the spec's "Selective Ephemeral"). A
+ * MachineDeployment's `spec.template.metadata.annotations` reaches its Machines.
+ */
+export const EphemeralAnnotation = "maas.infrastructure.cluster.x-k8s.io/ephemeral";
