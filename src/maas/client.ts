@@ -13,6 +13,7 @@ import { MaasMachinesService, type MachinesService } from "./machines.ts";
 import { MaasResourcePoolsService, type ResourcePoolsService } from "./resource-pools.ts";
 import { resolveRetryOptions, type RetryOptions } from "./retry.ts";
 import { MaasTagsService, type TagsService } from "./tags.ts";
+import { resolveTlsOptions } from "./tls.ts";
 import { MaasVersionService, type VersionService } from "./version.ts";
 import { MaasZonesService, type ZonesService } from "./zones.ts";
 
@@ -35,8 +36,17 @@ export interface MaasClientOptions {
   logger?: Logger;
   /** Reuse connections between requests (default true). */
   keepAlive?: boolean;
-  /** Extra CA certificates (PEM) for an https endpoint signed by a private CA. */
+  /**
+   * Extra CA certificates (one or more PEM blocks) for an https endpoint signed by a
+   * private CA, trusted in addition to Node's default roots. An empty or non-PEM value
+   * is refused at construction; on an http: endpoint it is ignored with a warning.
+   */
   caCertificates?: string;
+  /**
+   * Skip verifying MAAS's certificate (default false). Anyone on the path can then pose
+   * as MAAS; logged as a warning once, at construction. Prefer caCertificates.
+   */
+  insecureSkipTlsVerify?: boolean;
   userAgent?: string;
 }
 
@@ -73,6 +83,13 @@ export class MaasClient implements MaasServices {
       throw new MaasConfigError(`MAAS timeoutMs must be a positive number of milliseconds; got ${timeoutMs}`);
     }
     this.apiRoot = apiRoot.href;
+    const logger = options.logger?.child({ component: "maas-client" });
+    const tls = resolveTlsOptions({
+      apiRoot,
+      caCertificates: options.caCertificates,
+      insecureSkipTlsVerify: options.insecureSkipTlsVerify,
+      logger,
+    });
     this.#http = new MaasHttp({
       apiRoot,
       credentials,
@@ -82,8 +99,8 @@ export class MaasClient implements MaasServices {
       retry: resolveRetryOptions(options.retry),
       keepAlive: options.keepAlive ?? true,
       userAgent: options.userAgent ?? "cluster-api-provider-maas",
-      ...(options.logger === undefined ? {} : { logger: options.logger.child({ component: "maas-client" }) }),
-      ...(options.caCertificates === undefined ? {} : { caCertificates: options.caCertificates }),
+      ...(logger === undefined ? {} : { logger }),
+      tls,
     });
     this.version = new MaasVersionService(this.#http);
     this.machines = new MaasMachinesService(this.#http);

@@ -15,6 +15,7 @@ export type MaasErrorCode =
   | "ServerError"
   | "Timeout"
   | "Network"
+  | "TlsVerification"
   | "Unexpected";
 
 /** How much of MAAS's body text an error keeps, and how much its message shows. */
@@ -184,6 +185,47 @@ export class MaasNetworkError extends MaasError {
     });
     this.requestSent = options.requestSent;
     this.syscallCode = options.syscallCode;
+  }
+}
+
+/** Why the TLS handshake refused MAAS's certificate. */
+export type TlsFailureReason =
+  | "self-signed"
+  | "unknown-ca"
+  | "hostname-mismatch"
+  | "expired"
+  | "not-yet-valid"
+  | "revoked"
+  | "invalid-certificate";
+
+const TLS_REASON_TEXT: Record<TlsFailureReason, string> = {
+  "self-signed": "the certificate (or a CA in its chain) is self-signed and not trusted; add it to caCertificates",
+  "unknown-ca": "the certificate is signed by an unknown CA; add that CA to caCertificates",
+  "hostname-mismatch": "the certificate does not name the endpoint's host",
+  expired: "the certificate has expired",
+  "not-yet-valid": "the certificate is not valid yet (is a clock wrong?)",
+  revoked: "the certificate was revoked",
+  "invalid-certificate": "the certificate chain is invalid",
+};
+
+/**
+ * The TLS handshake refused MAAS's certificate, so nothing was sent. Never retried: only
+ * a change of caCertificates, the endpoint or the certificate fixes it. `reason` says
+ * why; `tlsCode` is Node's code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT or CERT_HAS_EXPIRED.
+ */
+export class MaasTlsVerificationError extends MaasError {
+  readonly reason: TlsFailureReason;
+  readonly tlsCode: string;
+
+  constructor(options: { op: string; reason: TlsFailureReason; tlsCode: string; cause?: unknown }) {
+    super({
+      code: "TlsVerification",
+      message: `MAAS ${options.op}: TLS verification failed: ${TLS_REASON_TEXT[options.reason]} (${options.tlsCode})`,
+      op: options.op,
+      cause: options.cause,
+    });
+    this.reason = options.reason;
+    this.tlsCode = options.tlsCode;
   }
 }
 

@@ -19,6 +19,7 @@ import {
 import { encodeForm, encodeQuery, type FormParams } from "./form.ts";
 import { buildAuthorizationHeader } from "./oauth.ts";
 import { decideRetry, parseRetryAfterMs, type RetryOptions } from "./retry.ts";
+import { tlsVerificationError, type AgentTlsOptions } from "./tls.ts";
 
 export type MaasMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -57,8 +58,8 @@ export interface MaasHttpOptions {
   retry: RetryOptions;
   keepAlive: boolean;
   logger?: Logger;
-  /** Extra CA certificates (PEM) for an https endpoint with a private CA. */
-  caCertificates?: string;
+  /** The https agent's trust settings, from tls.ts resolveTlsOptions. */
+  tls?: AgentTlsOptions;
   userAgent: string;
   nonce?: () => string;
 }
@@ -83,7 +84,7 @@ export class MaasHttp implements MaasRequester {
     const agentOptions = { keepAlive: options.keepAlive, timeout: IDLE_SOCKET_MS };
     this.#agent =
       options.apiRoot.protocol === "https:"
-        ? new https.Agent({ ...agentOptions, ...(options.caCertificates === undefined ? {} : { ca: options.caCertificates }) })
+        ? new https.Agent({ ...agentOptions, ...options.tls })
         : new http.Agent(agentOptions);
     const { consumerKey, tokenKey, tokenSecret } = options.credentials;
     // MAAS echoes the token key in 401 bodies ("Invalid access token: '<key>'"); no part
@@ -185,7 +186,9 @@ export class MaasHttp implements MaasRequester {
       }, timeoutMs);
       const onNetworkError = (err: NodeJS.ErrnoException): void => {
         const sent = requestSent;
-        settle(() => reject(new MaasNetworkError({ op: input.op, requestSent: sent, syscallCode: err.code ?? err.name, cause: err })));
+        // A refused certificate is told apart from a broken connection: it is not transient.
+        const failure = tlsVerificationError(input.op, err) ?? new MaasNetworkError({ op: input.op, requestSent: sent, syscallCode: err.code ?? err.name, cause: err });
+        settle(() => reject(failure));
       };
       req.on("socket", (socket) => {
         if (req.reusedSocket || !socket.connecting) requestSent = true;

@@ -17,8 +17,10 @@ export {
   MaasServerError,
   MaasTimeoutError,
   MaasNetworkError,
+  MaasTlsVerificationError,
   MaasUnexpectedResponseError,
   type MaasErrorCode,
+  type TlsFailureReason,
   type FieldErrors,
 } from "./errors.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";

@@ -7,6 +7,7 @@ import {
   MaasNotFoundError,
   MaasServerError,
   MaasTimeoutError,
+  MaasTlsVerificationError,
   MaasUnauthorizedError,
   MaasUnavailableError,
   type MaasError,
@@ -29,6 +30,7 @@ const failures: { name: string; error: MaasError; idempotent: boolean; nonIdempo
   { name: "400", error: new MaasBadRequestError({ op, status: 400, body: "" }), idempotent: false, nonIdempotent: false },
   { name: "401", error: new MaasUnauthorizedError({ op, status: 401, body: "" }), idempotent: false, nonIdempotent: false },
   { name: "404", error: new MaasNotFoundError({ op, status: 404, body: "" }), idempotent: false, nonIdempotent: false },
+  { name: "certificate refused", error: new MaasTlsVerificationError({ op, reason: "self-signed", tlsCode: "DEPTH_ZERO_SELF_SIGNED_CERT" }), idempotent: false, nonIdempotent: false },
 ];
 
 describe("isRetryable", () => {

@@ -11,6 +11,8 @@
 //   A reset or timeout after the request went out is surfaced, never retried: MAAS may
 //   have allocated or deployed already. The reconciler's find-before-create (machines
 //   tagged with our agent_name) recovers from that on its next pass.
+// - A refused TLS certificate is never retried: it is configuration (caCertificates,
+//   the endpoint), not an outage, and every attempt would meet the same certificate.
 // Delays are capped exponential backoff with full jitter (AWS architecture blog,
 // "Exponential Backoff And Jitter"): random(0, min(max, base * 2^(n-1))). A Retry-After
 // is honoured as the delay; one longer than maxDelayMs is not slept through here but
@@ -51,6 +53,8 @@ export function isRetryable(error: MaasError, idempotent: boolean): boolean {
     case "Network":
     case "Timeout":
       return idempotent || !requestSentOf(error);
+    case "TlsVerification":
+      return false;
     default:
       return false;
   }
