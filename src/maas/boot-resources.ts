@@ -1,7 +1,7 @@
 // Boot resources: which images this MAAS can deploy (e.g. "ubuntu/jammy" on
 // "amd64/generic"), so an unknown image is reported before a deploy fails.
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { openObject, type MaasObject } from "./validate.ts";
 import { requestList } from "./typed-request.ts";
 
@@ -18,7 +18,7 @@ const BootResourceSchema = openObject({
 export type BootResource = MaasObject<typeof BootResourceSchema>;
 
 export interface BootResourcesService {
-  list(): Promise<BootResource[]>;
+  list(call?: CallOptions): Promise<BootResource[]>;
 }
 
 export class MaasBootResourcesService implements BootResourcesService {
@@ -28,7 +28,7 @@ export class MaasBootResourcesService implements BootResourcesService {
     this.#http = http;
   }
 
-  async list(): Promise<BootResource[]> {
-    return requestList(this.#http, BootResourceSchema, { method: "GET", path: "boot-resources/" });
+  async list(call?: CallOptions): Promise<BootResource[]> {
+    return requestList(this.#http, BootResourceSchema, { method: "GET", path: "boot-resources/", ...callFields(call) });
   }
 }

@@ -6,7 +6,7 @@
 // carry `ip_addresses: null` and their addresses in `resource_records` (maas@3.7.0
 // src/maasserver/api/dnsresources.py, DNSResourceHandler.ip_addresses).
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
 import { Nullable, openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
@@ -47,12 +47,12 @@ export interface UpdateDnsResourceParams {
 }
 
 export interface DnsResourcesService {
-  list(filters?: DnsResourceFilters): Promise<DnsResource[]>;
-  get(id: number): Promise<DnsResource>;
-  create(params: CreateDnsResourceParams): Promise<DnsResource>;
-  update(id: number, params: UpdateDnsResourceParams): Promise<DnsResource>;
+  list(filters?: DnsResourceFilters, call?: CallOptions): Promise<DnsResource[]>;
+  get(id: number, call?: CallOptions): Promise<DnsResource>;
+  create(params: CreateDnsResourceParams, call?: CallOptions): Promise<DnsResource>;
+  update(id: number, params: UpdateDnsResourceParams, call?: CallOptions): Promise<DnsResource>;
   /** Succeeds on MAAS's 204 with an empty body. */
-  delete(id: number): Promise<void>;
+  delete(id: number, call?: CallOptions): Promise<void>;
 }
 
 export class MaasDnsResourcesService implements DnsResourcesService {
@@ -62,19 +62,25 @@ export class MaasDnsResourcesService implements DnsResourcesService {
     this.#http = http;
   }
 
-  async list(filters: DnsResourceFilters = {}): Promise<DnsResource[]> {
-    return requestList(this.#http, DnsResourceSchema, { method: "GET", path: "dnsresources/", query: { fqdn: filters.fqdn, all: filters.all === true ? "true" : undefined } });
+  async list(filters: DnsResourceFilters = {}, call?: CallOptions): Promise<DnsResource[]> {
+    return requestList(this.#http, DnsResourceSchema, {
+      method: "GET",
+      path: "dnsresources/",
+      query: { fqdn: filters.fqdn, all: filters.all === true ? "true" : undefined },
+      ...callFields(call),
+    });
   }
 
-  async get(id: number): Promise<DnsResource> {
+  async get(id: number, call?: CallOptions): Promise<DnsResource> {
     const path = `dnsresources/${segment(id)}/`;
-    return requestObject(this.#http, DnsResourceSchema, { method: "GET", path });
+    return requestObject(this.#http, DnsResourceSchema, { method: "GET", path, ...callFields(call) });
   }
 
-  async create(params: CreateDnsResourceParams): Promise<DnsResource> {
+  async create(params: CreateDnsResourceParams, call?: CallOptions): Promise<DnsResource> {
     return requestObject(this.#http, DnsResourceSchema, {
       method: "POST",
       path: "dnsresources/",
+      ...callFields(call),
       form: {
         fqdn: params.fqdn,
         ip_addresses: params.ipAddresses.join(" "),
@@ -83,11 +89,12 @@ export class MaasDnsResourcesService implements DnsResourcesService {
     });
   }
 
-  async update(id: number, params: UpdateDnsResourceParams): Promise<DnsResource> {
+  async update(id: number, params: UpdateDnsResourceParams, call?: CallOptions): Promise<DnsResource> {
     const path = `dnsresources/${segment(id)}/`;
     return requestObject(this.#http, DnsResourceSchema, {
       method: "PUT",
       path,
+      ...callFields(call),
       form: {
         fqdn: params.fqdn,
         ip_addresses: params.ipAddresses?.join(" "),
@@ -96,8 +103,8 @@ export class MaasDnsResourcesService implements DnsResourcesService {
     });
   }
 
-  async delete(id: number): Promise<void> {
-    await this.#http.request({ method: "DELETE", path: `dnsresources/${segment(id)}/` });
+  async delete(id: number, call?: CallOptions): Promise<void> {
+    await this.#http.request({ method: "DELETE", path: `dnsresources/${segment(id)}/`, ...callFields(call) });
   }
 }
 

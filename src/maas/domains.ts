@@ -1,6 +1,6 @@
 // DNS domains: where the control-plane record <cluster>.<domain> lives.
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
 import { Nullable, openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
@@ -24,11 +24,11 @@ export interface CreateDomainParams {
 }
 
 export interface DomainsService {
-  list(): Promise<Domain[]>;
+  list(call?: CallOptions): Promise<Domain[]>;
   /** NotFound when there is no such domain. */
-  get(id: number): Promise<Domain>;
+  get(id: number, call?: CallOptions): Promise<Domain>;
   /** Admin only. */
-  create(params: CreateDomainParams): Promise<Domain>;
+  create(params: CreateDomainParams, call?: CallOptions): Promise<Domain>;
 }
 
 export class MaasDomainsService implements DomainsService {
@@ -38,19 +38,20 @@ export class MaasDomainsService implements DomainsService {
     this.#http = http;
   }
 
-  async list(): Promise<Domain[]> {
-    return requestList(this.#http, DomainSchema, { method: "GET", path: "domains/" });
+  async list(call?: CallOptions): Promise<Domain[]> {
+    return requestList(this.#http, DomainSchema, { method: "GET", path: "domains/", ...callFields(call) });
   }
 
-  async get(id: number): Promise<Domain> {
+  async get(id: number, call?: CallOptions): Promise<Domain> {
     const path = `domains/${segment(id)}/`;
-    return requestObject(this.#http, DomainSchema, { method: "GET", path });
+    return requestObject(this.#http, DomainSchema, { method: "GET", path, ...callFields(call) });
   }
 
-  async create(params: CreateDomainParams): Promise<Domain> {
+  async create(params: CreateDomainParams, call?: CallOptions): Promise<Domain> {
     return requestObject(this.#http, DomainSchema, {
       method: "POST",
       path: "domains/",
+      ...callFields(call),
       form: {
         name: params.name,
         authoritative: params.authoritative,

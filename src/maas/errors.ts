@@ -16,6 +16,7 @@ export type MaasErrorCode =
   | "Timeout"
   | "Network"
   | "TlsVerification"
+  | "Aborted"
   | "Unexpected";
 
 /** How much of MAAS's body text an error keeps, and how much its message shows. */
@@ -185,6 +186,26 @@ export class MaasNetworkError extends MaasError {
     });
     this.requestSent = options.requestSent;
     this.syscallCode = options.syscallCode;
+  }
+}
+
+/**
+ * The caller's AbortSignal fired (shutdown, lost leadership, reconcile cancelled): the
+ * call was given up, its connection cut and any backoff wait stopped; never retried.
+ * `requestSent` is true when the cut attempt may already have reached MAAS, so an
+ * allocate or deploy may have happened: find before acting again.
+ */
+export class MaasAbortedError extends MaasError {
+  readonly requestSent: boolean;
+
+  constructor(options: { op: string; requestSent: boolean; cause?: unknown }) {
+    super({
+      code: "Aborted",
+      message: `MAAS ${options.op}: aborted by the caller ${options.requestSent ? "after the request was sent" : "before it was sent"}`,
+      op: options.op,
+      cause: options.cause,
+    });
+    this.requestSent = options.requestSent;
   }
 }
 

@@ -2,7 +2,9 @@
 // agent, a per-attempt timeout driven by the injected Clock, MAAS errors mapped to
 // typed errors, and the retry rule from retry.ts. node:http rather than fetch because
 // the retry rule needs to know whether a connection was ever made (refused before
-// connecting is safe to retry for any call; a reset after sending is not).
+// connecting is safe to retry for any call; a reset after sending is not). A caller's
+// AbortSignal ends the call wherever it is: before sending, mid-exchange (the request
+// is destroyed) or in a backoff sleep (the sleep's timer is cleared).
 import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
@@ -10,6 +12,7 @@ import type { Clock } from "../clock/index.ts";
 import type { Logger } from "../observability/index.ts";
 import type { MaasCredentials } from "./credentials.ts";
 import {
+  MaasAbortedError,
   MaasError,
   MaasNetworkError,
   MaasTimeoutError,
@@ -35,6 +38,19 @@ export interface MaasRequest {
   form?: FormParams;
   /** Safe to repeat after an ambiguous failure; defaults to true for GET only. */
   idempotent?: boolean;
+  /** Ends the call, its attempt in flight and any backoff wait, with MaasAbortedError. */
+  signal?: AbortSignal;
+}
+
+/** Per-call options, the last parameter of every service method. */
+export interface CallOptions {
+  /** Aborting rejects the call promptly with MaasAbortedError (code "Aborted"), never retried. */
+  signal?: AbortSignal;
+}
+
+/** The request fields a service adds for `call`: the signal when there is one. */
+export function callFields(call: CallOptions | undefined): Pick<MaasRequest, "signal"> {
+  return call?.signal === undefined ? {} : { signal: call.signal };
 }
 
 /** A 2xx answer: its status (kept for shape errors) and the decoded JSON body. */
@@ -101,12 +117,13 @@ export class MaasHttp implements MaasRequester {
     const body = request.method === "POST" || request.method === "PUT" ? encodeForm(request.form) : undefined;
     const idempotent = request.idempotent ?? request.method === "GET";
     const { clock, retry, random } = this.#options;
+    const { signal } = request;
 
     for (let attempt = 1; ; attempt++) {
       const startedAt = performance.now();
       let error: MaasError;
       try {
-        const raw = await this.#exchange({ method: request.method, url, body, op });
+        const raw = await this.#exchange({ method: request.method, url, body, op, signal });
         this.#log({ method: request.method, path, op: request.op, status: raw.status, startedAt, attempt });
         if (raw.status >= 200 && raw.status < 300) return { status: raw.status, json: decodeJson(op, raw, (text) => this.#scrub(text)) };
         const text = this.#scrub(raw.text);
@@ -129,7 +146,13 @@ export class MaasHttp implements MaasRequester {
         { method: request.method, path, op: request.op, code: error.code, status: error.status, attempt, delayMs: decision.delayMs },
         "retrying MAAS request",
       );
-      await clock.sleep(decision.delayMs);
+      try {
+        await clock.sleep(decision.delayMs, signal);
+      } catch (reason) {
+        // Only an abort ends a sleep early. A call that may change MAAS is retried only
+        // when MAAS cannot have acted, so no earlier attempt of it can have done anything.
+        throw new MaasAbortedError({ op, requestSent: false, cause: reason });
+      }
     }
   }
 
@@ -155,7 +178,7 @@ export class MaasHttp implements MaasRequester {
     return this.toString();
   }
 
-  #exchange(input: { method: MaasMethod; url: URL; body: string | undefined; op: string }): Promise<RawResponse> {
+  #exchange(input: { method: MaasMethod; url: URL; body: string | undefined; op: string; signal: AbortSignal | undefined }): Promise<RawResponse> {
     const { clock, timeoutMs, credentials, nonce } = this.#options;
     const headers: http.OutgoingHttpHeaders = {
       Authorization: buildAuthorizationHeader({ credentials, clock, ...(nonce === undefined ? {} : { nonce }) }),
@@ -169,6 +192,9 @@ export class MaasHttp implements MaasRequester {
     const transport = input.url.protocol === "https:" ? https : http;
     const connectEvent = input.url.protocol === "https:" ? "secureConnect" : "connect";
 
+    const { signal } = input;
+    if (signal?.aborted) return Promise.reject(new MaasAbortedError({ op: input.op, requestSent: false, cause: signal.reason }));
+
     return new Promise<RawResponse>((resolve, reject) => {
       let settled = false;
       // False until a connection exists: up to then MAAS cannot have seen the request.
@@ -177,7 +203,14 @@ export class MaasHttp implements MaasRequester {
         if (settled) return;
         settled = true;
         clock.clearTimeout(timer);
+        // A long-lived signal (one per controller) must not collect a listener per call.
+        signal?.removeEventListener("abort", onAbort);
         outcome();
+      };
+      const onAbort = (): void => {
+        const sent = requestSent;
+        settle(() => reject(new MaasAbortedError({ op: input.op, requestSent: sent, cause: signal?.reason })));
+        req.destroy();
       };
       const req = transport.request(input.url, { method: input.method, headers, agent: this.#agent });
       const timer = clock.setTimeout(() => {
@@ -195,6 +228,7 @@ export class MaasHttp implements MaasRequester {
         else socket.once(connectEvent, () => (requestSent = true));
       });
       req.on("error", onNetworkError);
+      signal?.addEventListener("abort", onAbort, { once: true });
       req.on("response", (res) => {
         requestSent = true;
         const chunks: Buffer[] = [];

@@ -1,7 +1,9 @@
 // The MAAS 2.0 REST client. Reconcilers reach MAAS only through it: OAuth PLAINTEXT
 // signing, MAAS's request conventions (op in the query, form bodies, trailing
 // slashes), per-request timeouts, retries that never repeat an action MAAS may have
-// done, and typed errors with a stable `code`. One service per MAAS concern sits behind
+// done, cancellation through an AbortSignal on every call (CallOptions, the last
+// parameter of each service method), private CAs added to Node's trust store, and
+// typed errors with a stable `code`. One service per MAAS concern sits behind
 // a narrow interface (MachinesService, DnsResourcesService, ...) so tests swap it.
 export { createMaasClient, MaasClient, DEFAULT_TIMEOUT_MS, type MaasClientOptions, type MaasServices } from "./client.ts";
 export type { MaasCredentials } from "./credentials.ts";
@@ -18,12 +20,14 @@ export {
   MaasTimeoutError,
   MaasNetworkError,
   MaasTlsVerificationError,
+  MaasAbortedError,
   MaasUnexpectedResponseError,
   type MaasErrorCode,
   type TlsFailureReason,
   type FieldErrors,
 } from "./errors.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
+export type { CallOptions } from "./http.ts";
 export type { UnknownFields } from "./validate.ts";
 export {
   compareMaasVersions,

@@ -3,7 +3,7 @@
 // release handlers in maasserver/api/machines.py). Booleans are sent only when true,
 // because MAAS treats an absent flag as false and some flags (ephemeral_deploy) are
 // refused by older MAAS versions even when false.
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { MaasBadRequestError } from "./errors.ts";
 import { segment } from "./form.ts";
 import { MachineSchema, type Machine } from "./machine.ts";
@@ -92,16 +92,16 @@ export interface UpdateMachineParams {
 }
 
 export interface MachinesService {
-  list(filters?: MachineFilters): Promise<Machine[]>;
+  list(filters?: MachineFilters, call?: CallOptions): Promise<Machine[]>;
   /** NotFound when there is no such machine. */
-  get(systemId: string): Promise<Machine>;
+  get(systemId: string, call?: CallOptions): Promise<Machine>;
   /** Conflict when no available machine matches; BadRequest for an unknown tag, zone or pool. */
-  allocate(params?: AllocateParams): Promise<Machine>;
-  deploy(systemId: string, params?: DeployParams): Promise<Machine>;
-  release(systemId: string, params?: ReleaseParams): Promise<Machine>;
-  powerOn(systemId: string, params?: PowerOnParams): Promise<Machine>;
-  powerOff(systemId: string, params?: PowerOffParams): Promise<Machine>;
-  update(systemId: string, params: UpdateMachineParams): Promise<Machine>;
+  allocate(params?: AllocateParams, call?: CallOptions): Promise<Machine>;
+  deploy(systemId: string, params?: DeployParams, call?: CallOptions): Promise<Machine>;
+  release(systemId: string, params?: ReleaseParams, call?: CallOptions): Promise<Machine>;
+  powerOn(systemId: string, params?: PowerOnParams, call?: CallOptions): Promise<Machine>;
+  powerOff(systemId: string, params?: PowerOffParams, call?: CallOptions): Promise<Machine>;
+  update(systemId: string, params: UpdateMachineParams, call?: CallOptions): Promise<Machine>;
 }
 
 export class MaasMachinesService implements MachinesService {
@@ -111,10 +111,11 @@ export class MaasMachinesService implements MachinesService {
     this.#http = http;
   }
 
-  async list(filters: MachineFilters = {}): Promise<Machine[]> {
+  async list(filters: MachineFilters = {}, call?: CallOptions): Promise<Machine[]> {
     return requestList(this.#http, MachineSchema, {
       method: "GET",
       path: "machines/",
+      ...callFields(call),
       query: {
         id: filters.systemIds,
         hostname: filters.hostnames,
@@ -126,16 +127,17 @@ export class MaasMachinesService implements MachinesService {
     });
   }
 
-  async get(systemId: string): Promise<Machine> {
+  async get(systemId: string, call?: CallOptions): Promise<Machine> {
     const path = machinePath(systemId);
-    return requestObject(this.#http, MachineSchema, { method: "GET", path });
+    return requestObject(this.#http, MachineSchema, { method: "GET", path, ...callFields(call) });
   }
 
-  async allocate(params: AllocateParams = {}): Promise<Machine> {
+  async allocate(params: AllocateParams = {}, call?: CallOptions): Promise<Machine> {
     return requestObject(this.#http, MachineSchema, {
       method: "POST",
       path: "machines/",
       op: "allocate",
+      ...callFields(call),
       // A dry run changes nothing, so it may be repeated after an ambiguous failure.
       idempotent: params.dryRun === true,
       form: {
@@ -154,7 +156,7 @@ export class MaasMachinesService implements MachinesService {
     });
   }
 
-  async deploy(systemId: string, params: DeployParams = {}): Promise<Machine> {
+  async deploy(systemId: string, params: DeployParams = {}, call?: CallOptions): Promise<Machine> {
     return this.#post(systemId, "deploy", {
       distro_series: distroSeriesParam(params.osystem, params.distroSeries),
       user_data: params.userData === undefined ? undefined : toBase64(params.userData),
@@ -163,42 +165,43 @@ export class MaasMachinesService implements MachinesService {
       enable_hw_sync: flag(params.enableHwSync),
       comment: params.comment,
       agent_name: params.agentName,
-    });
+    }, call);
   }
 
-  async release(systemId: string, params: ReleaseParams = {}): Promise<Machine> {
+  async release(systemId: string, params: ReleaseParams = {}, call?: CallOptions): Promise<Machine> {
     return this.#post(systemId, "release", {
       erase: flag(params.erase),
       quick_erase: flag(params.quickErase),
       secure_erase: flag(params.secureErase),
       force: flag(params.force),
       comment: params.comment,
-    });
+    }, call);
   }
 
-  async powerOn(systemId: string, params: PowerOnParams = {}): Promise<Machine> {
+  async powerOn(systemId: string, params: PowerOnParams = {}, call?: CallOptions): Promise<Machine> {
     return this.#post(systemId, "power_on", {
       user_data: params.userData === undefined ? undefined : toBase64(params.userData),
       comment: params.comment,
-    });
+    }, call);
   }
 
-  async powerOff(systemId: string, params: PowerOffParams = {}): Promise<Machine> {
-    return this.#post(systemId, "power_off", { stop_mode: params.stopMode, comment: params.comment });
+  async powerOff(systemId: string, params: PowerOffParams = {}, call?: CallOptions): Promise<Machine> {
+    return this.#post(systemId, "power_off", { stop_mode: params.stopMode, comment: params.comment }, call);
   }
 
-  async update(systemId: string, params: UpdateMachineParams): Promise<Machine> {
+  async update(systemId: string, params: UpdateMachineParams, call?: CallOptions): Promise<Machine> {
     const path = machinePath(systemId);
     return requestObject(this.#http, MachineSchema, {
       method: "PUT",
       path,
       form: { hostname: params.hostname, swap_size: params.swapSize },
+      ...callFields(call),
     });
   }
 
-  async #post(systemId: string, op: string, form: Record<string, string | number | undefined>): Promise<Machine> {
+  async #post(systemId: string, op: string, form: Record<string, string | number | undefined>, call: CallOptions | undefined): Promise<Machine> {
     const path = machinePath(systemId);
-    return requestObject(this.#http, MachineSchema, { method: "POST", path, op, form });
+    return requestObject(this.#http, MachineSchema, { method: "POST", path, op, form, ...callFields(call) });
   }
 }
 

@@ -1,7 +1,7 @@
 // Resource pools. MAAS names the collection `resourcepools/` but a single pool
 // `resourcepool/{id}/` (singular); the default pool is id 0, "Default pool".
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
 import { openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
@@ -15,9 +15,9 @@ const ResourcePoolSchema = openObject({
 export type ResourcePool = MaasObject<typeof ResourcePoolSchema>;
 
 export interface ResourcePoolsService {
-  list(): Promise<ResourcePool[]>;
+  list(call?: CallOptions): Promise<ResourcePool[]>;
   /** By id (MAAS also accepts the name here). NotFound when there is no such pool. */
-  get(idOrName: number | string): Promise<ResourcePool>;
+  get(idOrName: number | string, call?: CallOptions): Promise<ResourcePool>;
 }
 
 export class MaasResourcePoolsService implements ResourcePoolsService {
@@ -27,12 +27,12 @@ export class MaasResourcePoolsService implements ResourcePoolsService {
     this.#http = http;
   }
 
-  async list(): Promise<ResourcePool[]> {
-    return requestList(this.#http, ResourcePoolSchema, { method: "GET", path: "resourcepools/" });
+  async list(call?: CallOptions): Promise<ResourcePool[]> {
+    return requestList(this.#http, ResourcePoolSchema, { method: "GET", path: "resourcepools/", ...callFields(call) });
   }
 
-  async get(idOrName: number | string): Promise<ResourcePool> {
+  async get(idOrName: number | string, call?: CallOptions): Promise<ResourcePool> {
     const path = `resourcepool/${segment(idOrName)}/`;
-    return requestObject(this.#http, ResourcePoolSchema, { method: "GET", path });
+    return requestObject(this.#http, ResourcePoolSchema, { method: "GET", path, ...callFields(call) });
   }
 }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  MaasAbortedError,
   MaasBadRequestError,
   MaasConflictError,
   MaasNetworkError,
@@ -30,6 +31,8 @@ const failures: { name: string; error: MaasError; idempotent: boolean; nonIdempo
   { name: "400", error: new MaasBadRequestError({ op, status: 400, body: "" }), idempotent: false, nonIdempotent: false },
   { name: "401", error: new MaasUnauthorizedError({ op, status: 401, body: "" }), idempotent: false, nonIdempotent: false },
   { name: "404", error: new MaasNotFoundError({ op, status: 404, body: "" }), idempotent: false, nonIdempotent: false },
+  { name: "aborted after sending", error: new MaasAbortedError({ op, requestSent: true }), idempotent: false, nonIdempotent: false },
+  { name: "aborted before sending", error: new MaasAbortedError({ op, requestSent: false }), idempotent: false, nonIdempotent: false },
   { name: "certificate refused", error: new MaasTlsVerificationError({ op, reason: "self-signed", tlsCode: "DEPTH_ZERO_SELF_SIGNED_CERT" }), idempotent: false, nonIdempotent: false },
 ];
 

@@ -13,6 +13,7 @@
 //   tagged with our agent_name) recovers from that on its next pass.
 // - A refused TLS certificate is never retried: it is configuration (caCertificates,
 //   the endpoint), not an outage, and every attempt would meet the same certificate.
+// - An aborted call is never retried: the caller has stopped waiting for the answer.
 // Delays are capped exponential backoff with full jitter (AWS architecture blog,
 // "Exponential Backoff And Jitter"): random(0, min(max, base * 2^(n-1))). A Retry-After
 // is honoured as the delay; one longer than maxDelayMs is not slept through here but
@@ -54,6 +55,7 @@ export function isRetryable(error: MaasError, idempotent: boolean): boolean {
     case "Timeout":
       return idempotent || !requestSentOf(error);
     case "TlsVerification":
+    case "Aborted":
       return false;
     default:
       return false;

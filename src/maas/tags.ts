@@ -2,7 +2,7 @@
 // `POST tags/{name}/?op=update_nodes` with repeated `add`/`remove` system IDs; it is
 // admin only (403 otherwise).
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
 import { Nullable, openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
@@ -30,13 +30,13 @@ export interface CreateTagParams {
 }
 
 export interface TagsService {
-  list(): Promise<Tag[]>;
+  list(call?: CallOptions): Promise<Tag[]>;
   /** NotFound when there is no such tag. */
-  get(name: string): Promise<Tag>;
-  create(params: CreateTagParams): Promise<Tag>;
-  delete(name: string): Promise<void>;
-  addMachines(tag: string, systemIds: readonly string[]): Promise<TagMembershipChange>;
-  removeMachines(tag: string, systemIds: readonly string[]): Promise<TagMembershipChange>;
+  get(name: string, call?: CallOptions): Promise<Tag>;
+  create(params: CreateTagParams, call?: CallOptions): Promise<Tag>;
+  delete(name: string, call?: CallOptions): Promise<void>;
+  addMachines(tag: string, systemIds: readonly string[], call?: CallOptions): Promise<TagMembershipChange>;
+  removeMachines(tag: string, systemIds: readonly string[], call?: CallOptions): Promise<TagMembershipChange>;
 }
 
 export class MaasTagsService implements TagsService {
@@ -46,37 +46,38 @@ export class MaasTagsService implements TagsService {
     this.#http = http;
   }
 
-  async list(): Promise<Tag[]> {
-    return requestList(this.#http, TagSchema, { method: "GET", path: "tags/" });
+  async list(call?: CallOptions): Promise<Tag[]> {
+    return requestList(this.#http, TagSchema, { method: "GET", path: "tags/", ...callFields(call) });
   }
 
-  async get(name: string): Promise<Tag> {
+  async get(name: string, call?: CallOptions): Promise<Tag> {
     const path = `tags/${segment(name)}/`;
-    return requestObject(this.#http, TagSchema, { method: "GET", path });
+    return requestObject(this.#http, TagSchema, { method: "GET", path, ...callFields(call) });
   }
 
-  async create(params: CreateTagParams): Promise<Tag> {
+  async create(params: CreateTagParams, call?: CallOptions): Promise<Tag> {
     return requestObject(this.#http, TagSchema, {
       method: "POST",
       path: "tags/",
+      ...callFields(call),
       form: { name: params.name, comment: params.comment, definition: params.definition, kernel_opts: params.kernelOpts },
     });
   }
 
-  async delete(name: string): Promise<void> {
-    await this.#http.request({ method: "DELETE", path: `tags/${segment(name)}/` });
+  async delete(name: string, call?: CallOptions): Promise<void> {
+    await this.#http.request({ method: "DELETE", path: `tags/${segment(name)}/`, ...callFields(call) });
   }
 
-  addMachines(tag: string, systemIds: readonly string[]): Promise<TagMembershipChange> {
-    return this.#updateNodes(tag, { add: systemIds });
+  addMachines(tag: string, systemIds: readonly string[], call?: CallOptions): Promise<TagMembershipChange> {
+    return this.#updateNodes(tag, { add: systemIds }, call);
   }
 
-  removeMachines(tag: string, systemIds: readonly string[]): Promise<TagMembershipChange> {
-    return this.#updateNodes(tag, { remove: systemIds });
+  removeMachines(tag: string, systemIds: readonly string[], call?: CallOptions): Promise<TagMembershipChange> {
+    return this.#updateNodes(tag, { remove: systemIds }, call);
   }
 
-  async #updateNodes(tag: string, form: { add?: readonly string[]; remove?: readonly string[] }): Promise<TagMembershipChange> {
+  async #updateNodes(tag: string, form: { add?: readonly string[]; remove?: readonly string[] }, call: CallOptions | undefined): Promise<TagMembershipChange> {
     const path = `tags/${segment(tag)}/`;
-    return requestObject(this.#http, UpdateNodesResultSchema, { method: "POST", path, op: "update_nodes", form });
+    return requestObject(this.#http, UpdateNodesResultSchema, { method: "POST", path, op: "update_nodes", form, ...callFields(call) });
   }
 }

@@ -3,7 +3,7 @@
 // support is decided from the version number and the image, per the MAAS history in
 // reference/maas-api.md §1.
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { openObject, type MaasObject } from "./validate.ts";
 import { requestObject } from "./typed-request.ts";
 
@@ -17,7 +17,7 @@ const VersionInfoSchema = openObject({
 export type MaasVersionInfo = MaasObject<typeof VersionInfoSchema>;
 
 export interface VersionService {
-  get(): Promise<MaasVersionInfo>;
+  get(call?: CallOptions): Promise<MaasVersionInfo>;
 }
 
 export class MaasVersionService implements VersionService {
@@ -27,8 +27,8 @@ export class MaasVersionService implements VersionService {
     this.#http = http;
   }
 
-  async get(): Promise<MaasVersionInfo> {
-    return requestObject(this.#http, VersionInfoSchema, { method: "GET", path: "version/" });
+  async get(call?: CallOptions): Promise<MaasVersionInfo> {
+    return requestObject(this.#http, VersionInfoSchema, { method: "GET", path: "version/", ...callFields(call) });
   }
 }
 

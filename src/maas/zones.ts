@@ -1,7 +1,7 @@
 // Availability zones: the failure domains a MaasCluster offers, and the zone part of
 // a providerID (maas:///<zone>/<system-id>).
 import { Type } from "@sinclair/typebox";
-import type { MaasRequester } from "./http.ts";
+import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { segment } from "./form.ts";
 import { openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
@@ -15,9 +15,9 @@ const ZoneSchema = openObject({
 export type Zone = MaasObject<typeof ZoneSchema>;
 
 export interface ZonesService {
-  list(): Promise<Zone[]>;
+  list(call?: CallOptions): Promise<Zone[]>;
   /** NotFound when there is no such zone. */
-  get(name: string): Promise<Zone>;
+  get(name: string, call?: CallOptions): Promise<Zone>;
 }
 
 export class MaasZonesService implements ZonesService {
@@ -27,12 +27,12 @@ export class MaasZonesService implements ZonesService {
     this.#http = http;
   }
 
-  async list(): Promise<Zone[]> {
-    return requestList(this.#http, ZoneSchema, { method: "GET", path: "zones/" });
+  async list(call?: CallOptions): Promise<Zone[]> {
+    return requestList(this.#http, ZoneSchema, { method: "GET", path: "zones/", ...callFields(call) });
   }
 
-  async get(name: string): Promise<Zone> {
+  async get(name: string, call?: CallOptions): Promise<Zone> {
     const path = `zones/${segment(name)}/`;
-    return requestObject(this.#http, ZoneSchema, { method: "GET", path });
+    return requestObject(this.#http, ZoneSchema, { method: "GET", path, ...callFields(call) });
   }
 }
