@@ -1,7 +1,5 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { inspect } from "node:util";
 import { FakeClock } from "../clock/index.ts";
@@ -9,78 +7,16 @@ import { createLogger } from "../observability/index.ts";
 import { MaasClient, type MaasClientOptions } from "./client.ts";
 import { MaasError, MaasNetworkError, MaasTimeoutError } from "./errors.ts";
 import { backoffDelayMs } from "./retry.ts";
-
-const API_KEY = "consumerKEY1:tokenKEY22:tokenSECRET333";
-
-interface Recorded {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-type Handler = (request: Recorded, res: http.ServerResponse, index: number) => void;
-
-interface ScriptedServer {
-  url: string;
-  port: number;
-  requests: Recorded[];
-  connections: number;
-  close(): Promise<void>;
-}
+import { API_KEY, RecordingClock, json, scriptedServer, text, waitFor, withoutRetry, type Handler, type ScriptedServer } from "./test-support.ts";
 
 const openServers: ScriptedServer[] = [];
 const openClients: MaasClient[] = [];
 
-/** A real HTTP server on port 0 that answers each request with the scripted handler. */
-async function scriptedServer(handler: Handler, port = 0): Promise<ScriptedServer> {
-  const requests: Recorded[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() };
-      requests.push(recorded);
-      handler(recorded, res, requests.length - 1);
-    });
-  });
-  const result: ScriptedServer = {
-    url: "",
-    port: 0,
-    requests,
-    connections: 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  server.on("connection", () => result.connections++);
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  result.port = (server.address() as AddressInfo).port;
-  result.url = `http://127.0.0.1:${result.port}/MAAS`;
-  openServers.push(result);
-  return result;
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function text(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-/** A FakeClock that also remembers every sleep it was asked for (the client's backoff). */
-class RecordingClock extends FakeClock {
-  readonly sleeps: number[] = [];
-  override sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(delayMs);
-    return super.sleep(delayMs, signal);
-  }
+/** A scripted server closed after each test. */
+async function serve(handler: Handler, port = 0): Promise<ScriptedServer> {
+  const server = await scriptedServer(handler, { port });
+  openServers.push(server);
+  return server;
 }
 
 /** Deterministic uniform [0, 1) source (mulberry32). */
@@ -101,15 +37,6 @@ function client(server: ScriptedServer, clock: FakeClock, options: Partial<MaasC
   return result;
 }
 
-/** Waits (polling real time) until `condition` holds; for I/O the test does not control. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
 /** Lets `promise` finish, advancing the clock through each backoff sleep the client takes. */
 async function driveSleeps<T>(promise: Promise<T>, clock: RecordingClock): Promise<T> {
   let done = false;
@@ -124,21 +51,6 @@ async function driveSleeps<T>(promise: Promise<T>, clock: RecordingClock): Promi
     }
   }
   return promise;
-}
-
-/**
- * The outcome of a call that must not be retried: fails at once if the client starts a
- * backoff sleep instead (on a FakeClock that sleep would never end, hanging the test).
- */
-async function withoutRetry<T>(promise: Promise<T>, clock: RecordingClock): Promise<T | unknown> {
-  let settled = false;
-  const outcome = promise.then(
-    (value) => ((settled = true), value),
-    (error: unknown) => ((settled = true), error),
-  );
-  await waitFor(() => settled || clock.sleeps.length > 0, "the call to finish or back off");
-  assert.deepEqual(clock.sleeps, [], "the client backed off to retry a call it must not repeat");
-  return outcome;
 }
 
 function oauthFields(header: string | undefined): Record<string, string> {
@@ -163,7 +75,7 @@ describe("MAAS HTTP exchange", () => {
   describe("when MAAS answers at once", () => {
     it("sends a signed request with op in the query and a form body", async () => {
       const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 10));
-      const server = await scriptedServer((_req, res) => json(res, 200, machine));
+      const server = await serve((_req, res) => json(res, 200, machine));
       await client(server, clock).machines.allocate({ tags: ["a", "b"], cpuCount: 2 });
       const [request] = server.requests;
       assert.ok(request);
@@ -185,7 +97,7 @@ describe("MAAS HTTP exchange", () => {
     });
 
     it("signs each request with a fresh nonce and reuses the connection", async () => {
-      const server = await scriptedServer((_req, res) => json(res, 200, version));
+      const server = await serve((_req, res) => json(res, 200, version));
       const maas = client(server, new FakeClock());
       await maas.version.get();
       await maas.version.get();
@@ -196,7 +108,7 @@ describe("MAAS HTTP exchange", () => {
     });
 
     it("accepts an endpoint that already ends in /api/2.0/", async () => {
-      const server = await scriptedServer((_req, res) => json(res, 200, []));
+      const server = await serve((_req, res) => json(res, 200, []));
       const maas = new MaasClient({ endpoint: `${server.url}/api/2.0//`, apiKey: API_KEY });
       openClients.push(maas);
       await maas.zones.list();
@@ -204,7 +116,7 @@ describe("MAAS HTTP exchange", () => {
     });
 
     it("treats a 204 with an empty body as success", async () => {
-      const server = await scriptedServer((_req, res) => {
+      const server = await serve((_req, res) => {
         res.writeHead(204);
         res.end();
       });
@@ -214,14 +126,14 @@ describe("MAAS HTTP exchange", () => {
     });
 
     it("reports a 200 that is not JSON as Unexpected", async () => {
-      const server = await scriptedServer((_req, res) => text(res, 200, "<html>proxy login</html>"));
+      const server = await serve((_req, res) => text(res, 200, "<html>proxy login</html>"));
       await assert.rejects(client(server, new FakeClock()).zones.list(), { code: "Unexpected", op: "GET zones/" });
     });
   });
 
   describe("when MAAS refuses", () => {
     it("reads 400 form errors into fieldErrors", async () => {
-      const server = await scriptedServer((_req, res) => json(res, 400, { tags: ["No such tag(s): 'nope'."] }));
+      const server = await serve((_req, res) => json(res, 400, { tags: ["No such tag(s): 'nope'."] }));
       await assert.rejects(client(server, new FakeClock()).machines.allocate({ tags: ["nope"] }), (error: unknown) => {
         assert.ok(error instanceof MaasError);
         assert.equal(error.code, "BadRequest");
@@ -233,13 +145,13 @@ describe("MAAS HTTP exchange", () => {
     });
 
     it("maps 409 to Conflict without retrying", async () => {
-      const server = await scriptedServer((_req, res) => text(res, 409, "No machine available."));
+      const server = await serve((_req, res) => text(res, 409, "No machine available."));
       await assert.rejects(client(server, new FakeClock()).machines.allocate(), { code: "Conflict", status: 409, body: "No machine available." });
       assert.equal(server.requests.length, 1);
     });
 
     it("never lets any part of the key into the error, even when MAAS echoes it", async () => {
-      const server = await scriptedServer((_req, res) =>
+      const server = await serve((_req, res) =>
         text(res, 401, "Authorization Error: 'Invalid access token: tokenKEY22'", { "WWW-Authenticate": 'OAuth realm="OAuth"' }),
       );
       const error = await client(server, new FakeClock()).machines.get("abc123").catch((e: unknown) => e);
@@ -255,7 +167,7 @@ describe("MAAS HTTP exchange", () => {
   describe("when MAAS answers 503", () => {
     it("waits the Retry-After, then retries with a fresh nonce, even for allocate", async () => {
       const clock = new RecordingClock();
-      const server = await scriptedServer((_req, res, index) =>
+      const server = await serve((_req, res, index) =>
         index === 0 ? text(res, 503, "busy", { "Retry-After": "2" }) : json(res, 200, machine),
       );
       const pending = client(server, clock).machines.allocate({ agentName: "capi" });
@@ -276,7 +188,7 @@ describe("MAAS HTTP exchange", () => {
     it("backs off exponentially with full jitter and gives up after maxAttempts", async () => {
       const clock = new RecordingClock();
       const retry = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 1000 };
-      const server = await scriptedServer((_req, res) => text(res, 503, "Unable to allocate static IP due to address exhaustion."));
+      const server = await serve((_req, res) => text(res, 503, "Unable to allocate static IP due to address exhaustion."));
       const maas = client(server, clock, { retry, random: seededRandom(42) });
       const error = await driveSleeps(maas.zones.list(), clock).catch((e: unknown) => e);
       assert.ok(error instanceof MaasError);
@@ -288,7 +200,7 @@ describe("MAAS HTTP exchange", () => {
 
     it("surfaces a Retry-After longer than maxDelayMs at once, with retryAfterMs", async () => {
       const clock = new RecordingClock();
-      const server = await scriptedServer((_req, res) => text(res, 503, "", { "Retry-After": "120" }));
+      const server = await serve((_req, res) => text(res, 503, "", { "Retry-After": "120" }));
       await assert.rejects(client(server, clock).zones.list(), { code: "Unavailable", retryAfterMs: 120_000 });
       assert.equal(server.requests.length, 1);
       assert.deepEqual(clock.sleeps, []);
@@ -303,14 +215,14 @@ describe("MAAS HTTP exchange", () => {
 
     it("retries a GET after a reset", async () => {
       const clock = new RecordingClock();
-      const server = await scriptedServer(resetFirst);
+      const server = await serve(resetFirst);
       await driveSleeps(client(server, clock).zones.list(), clock);
       assert.equal(server.requests.length, 2);
     });
 
     it("does not retry an allocate after a reset: MAAS may have allocated", async () => {
       const clock = new RecordingClock();
-      const server = await scriptedServer(resetFirst);
+      const server = await serve(resetFirst);
       const error = await withoutRetry(client(server, clock).machines.allocate(), clock);
       assert.ok(error instanceof MaasNetworkError);
       assert.equal(error.code, "Network");
@@ -320,7 +232,7 @@ describe("MAAS HTTP exchange", () => {
     });
 
     it("retries a deploy whose connection was refused, since MAAS never saw it", async () => {
-      const probe = await scriptedServer(() => undefined);
+      const probe = await serve(() => undefined);
       const port = probe.port;
       await probe.close();
       openServers.splice(openServers.indexOf(probe), 1);
@@ -329,14 +241,14 @@ describe("MAAS HTTP exchange", () => {
       openClients.push(maas);
       const pending = maas.machines.deploy("abc123", { distroSeries: "jammy" });
       await waitFor(() => clock.sleeps.length === 1, "the backoff after a refused connection");
-      const server = await scriptedServer((_req, res) => json(res, 200, { ...machine, status: 9 }), port);
+      const server = await serve((_req, res) => json(res, 200, { ...machine, status: 9 }), port);
       await clock.advance(clock.sleeps[0] ?? 0);
       assert.equal((await pending).status, 9);
       assert.equal(server.requests.length, 1);
     });
 
     it("says a refused connection was never sent", async () => {
-      const probe = await scriptedServer(() => undefined);
+      const probe = await serve(() => undefined);
       const port = probe.port;
       await probe.close();
       openServers.splice(openServers.indexOf(probe), 1);
@@ -354,7 +266,7 @@ describe("MAAS HTTP exchange", () => {
 
     it("times out each attempt and retries a GET", async () => {
       const clock = new RecordingClock();
-      const server = await scriptedServer(hang);
+      const server = await serve(hang);
       const pending = client(server, clock, { timeoutMs: 5000, retry: { maxAttempts: 2 } }).zones.list().catch((e: unknown) => e);
       await waitFor(() => server.requests.length === 1, "the first attempt");
       await clock.advance(5000);
@@ -370,7 +282,7 @@ describe("MAAS HTTP exchange", () => {
 
     it("does not retry a deploy that timed out after sending", async () => {
       const clock = new RecordingClock();
-      const server = await scriptedServer(hang);
+      const server = await serve(hang);
       const outcome = withoutRetry(client(server, clock, { timeoutMs: 5000 }).machines.deploy("abc123", { ephemeralDeploy: true }), clock);
       await waitFor(() => server.requests.length === 1, "the attempt");
       await clock.advance(5000);
@@ -388,7 +300,7 @@ describe("closing the client", () => {
   it("lets a request in flight finish, drops idle connections, and stays usable", async () => {
     const clock = new RecordingClock();
     let answer: (() => void) | undefined;
-    const server = await scriptedServer((req, res) => {
+    const server = await serve((req, res) => {
       if (req.url.includes("op=deploy")) answer = () => json(res, 200, { ...machine, status: 9 });
       else json(res, 200, version);
     });
@@ -412,7 +324,7 @@ describe("MaasClient logging", () => {
     const lines: string[] = [];
     const destination = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
     const logger = createLogger({ level: "debug", destination });
-    const server = await scriptedServer((_req, res) => json(res, 200, machine));
+    const server = await serve((_req, res) => json(res, 200, machine));
     const maas = client(server, new FakeClock(), { logger });
     await maas.machines.deploy("abc123", { userData: "#cloud-config secret-bootstrap-token", ephemeralDeploy: true });
     const record = JSON.parse(lines.find((l) => l.includes('"status":200')) ?? "{}") as Record<string, unknown>;
