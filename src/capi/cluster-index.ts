@@ -27,7 +27,7 @@ export const byClusterName: IndexFunc<KubeObject> = labelIndex(ClusterNameLabel)
 export const CAPI_INDEXERS: Readonly<Record<string, IndexFunc<KubeObject>>> = { [CLUSTER_NAME_INDEX]: byClusterName };
 
 /** A Cluster → every object of `primary` labelled with its name (an index lookup, no list call). */
-export function clusterToLabelled(primary: Informer<KubeObject>): MapFunc {
+export function clusterToLabelled(primary: Pick<Informer<KubeObject>, "keysByIndex">): MapFunc {
   return (cluster) => {
     const value = clusterNameIndexValue(cluster.metadata.namespace ?? "", cluster.metadata.name);
     return primary.keysByIndex(CLUSTER_NAME_INDEX, value).map(parseRequestKey);

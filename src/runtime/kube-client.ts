@@ -103,12 +103,12 @@ export class KubeClient {
     return kind;
   }
 
-  async get<T extends KubeObject>(kind: KindSpec, ref: ObjectRef): Promise<T> {
+  async get<T extends KubeObject>(kind: KindSpec<T>, ref: ObjectRef): Promise<T> {
     const response = await this.transport.request({ method: "GET", path: resourcePath(kind, ref) });
     return JSON.parse(response.body) as T;
   }
 
-  async list<T extends KubeObject>(kind: KindSpec, options: ListOptions = {}): Promise<ListPage<T>> {
+  async list<T extends KubeObject>(kind: KindSpec<T>, options: ListOptions = {}): Promise<ListPage<T>> {
     const response = await this.transport.request({
       method: "GET",
       path: resourcePath(kind, { namespace: options.namespace }),

@@ -14,6 +14,17 @@ export const DNSResourceReadyCondition = "DNSResourceReady";
 export const FailureDomainsReadyCondition = "FailureDomainsReady";
 /** Reconciliation is paused by the cluster or the object (CAPI's Paused condition). */
 export const PausedCondition = "Paused";
+/**
+ * False when an ephemeral machine has less memory than the manager's
+ * --ephemeral-min-memory: a warning, the machine deploys anyway (MaasMachine).
+ */
+export const EphemeralMemorySufficientCondition = "EphemeralMemorySufficient";
+/** False when a field that cannot change after allocation was changed; the stored values are used (MaasMachine). */
+export const SpecUpToDateCondition = "SpecUpToDate";
+/** MAAS is reachable with the configured credentials (MaasCluster, MaasMachineTemplate). */
+export const MaasReachableCondition = "MaasReachable";
+/** status.capacity reflects what MAAS would allocate (MaasMachineTemplate). */
+export const CapacityReadyCondition = "CapacityReady";
 
 // ── Reasons reused from CAPI v1beta2 ────────────────────────────────────────────────
 
@@ -42,16 +53,45 @@ export const InternalErrorReason = "InternalError";
 
 // ── Reasons of this provider ────────────────────────────────────────────────────────
 
-/** MAAS had no machine matching the constraints, or refused the allocation. */
+/** MAAS refused the allocation for a reason other than capacity (e.g. an unknown tag, zone or pool). */
 export const MachineAllocationFailedReason = "MachineAllocationFailed";
+/** No MAAS machine matches the constraints now (MAAS 409); retried with backoff. */
+export const InsufficientCapacityReason = "InsufficientCapacity";
+/** The infra machine waits for CAPI to set the owner Machine reference. */
+export const WaitingForOwnerMachineReason = "WaitingForOwnerMachine";
+/** The infra object waits for its Cluster (the cluster-name label or the Cluster object). */
+export const WaitingForClusterReason = "WaitingForCluster";
+/** The controller is allocating a MAAS machine. */
+export const MachineAllocatingReason = "MachineAllocating";
+/** The machine left Deployed without being asked (released or taken behind our back); it is not redeployed. */
+export const MachineLostReason = "MachineLost";
+/** An ephemeral machine was deployed again by MAAS after a power cycle (its memory was wiped). */
+export const MachineRedeployedReason = "MachineRedeployed";
+/** No MAAS credentials are configured (the credentials Secret is missing or incomplete). */
+export const MaasNotConfiguredReason = "MaasNotConfigured";
+/** The ephemeral machine has less memory than --ephemeral-min-memory. */
+export const EphemeralMemoryLowReason = "EphemeralMemoryLow";
+/** The ephemeral machine has at least --ephemeral-min-memory. */
+export const EphemeralMemorySufficientReason = "EphemeralMemorySufficient";
+/** A field that cannot change after allocation was changed; the stored value is used. */
+export const ImmutableFieldChangedReason = "ImmutableFieldChanged";
+/** The spec matches what the machine was allocated with. */
+export const SpecUpToDateReason = "SpecUpToDate";
+/** Capacity read from the machine MAAS would allocate (dry run). */
+export const CapacityFromMaasReason = "CapacityFromMaas";
+/** No MAAS machine matches now; capacity comes from the template's minimums. */
+export const CapacityFromTemplateReason = "CapacityFromTemplate";
 /** MAAS is deploying the machine; the controller polls until it is Deployed. */
 export const MachineDeployingReason = "MachineDeploying";
 /** MAAS reports the machine Deployed. */
 export const MachineDeployedReason = "MachineDeployed";
 /** MAAS refused the deploy or the machine went to "Failed deployment". */
 export const MachineDeployFailedReason = "MachineDeployFailed";
-/** spec.ephemeral is set but this MAAS version or image cannot deploy into memory. */
-export const EphemeralDeployUnsupportedReason = "EphemeralDeployUnsupported";
+/**
+ * The machine should deploy into memory but this MAAS version or image cannot; terminal
+ * until the spec or the MAAS version changes.
+ */
+export const EphemeralNotSupportedReason = "EphemeralNotSupported";
 /** The machine recorded in spec.systemID no longer exists in MAAS. */
 export const MachineNotFoundReason = "MachineNotFound";
 /** The machine is being released back to MAAS. */

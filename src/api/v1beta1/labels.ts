@@ -11,6 +11,12 @@ export const PausedAnnotation = "cluster.x-k8s.io/paused";
 export const ManagedByAnnotation = "cluster.x-k8s.io/managed-by";
 /** clusterctl's annotation on objects it deletes during `clusterctl move`: their infrastructure lives on. */
 export const DeleteForMoveAnnotation = "clusterctl.cluster.x-k8s.io/delete-for-move";
+/**
+ * On a MaasMachine: the values it was allocated with (JSON of image, minCPU, minMemory,
+ * minDiskSize, ephemeral), written with spec.systemID. Later changes to those fields
+ * are reported and ignored. An annotation, so `clusterctl move` carries it.
+ */
+export const AllocatedSpecAnnotation = "maas.infrastructure.cluster.x-k8s.io/allocated-spec";
 /** CAPI's label that, with `--watch-filter VALUE`, limits a manager to the objects labelled VALUE. */
 export const WatchFilterLabel = "cluster.x-k8s.io/watch-filter";
 /**

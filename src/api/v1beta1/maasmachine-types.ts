@@ -96,6 +96,13 @@ export const MaasMachineSpecSchema = Type.Object(
         default: false,
       }),
     ),
+    releasePolicy: Type.Optional(
+      StringEnum(["none", "quick-erase", "secure-erase"], {
+        description:
+          "releasePolicy says how a disk-deployed machine's disks are erased when it is released: none (default), quick-erase or secure-erase. Machines deployed to memory never erase: their disks were not written.",
+        default: "none",
+      }),
+    ),
     deployInMemory: Type.Optional(
       Type.Boolean({
         description:

@@ -22,8 +22,11 @@ export interface KindSpec<T extends KubeObject = KubeObject> {
   /** Lower-case plural resource name, e.g. `maasmachines`. */
   readonly plural: string;
   readonly namespaced: boolean;
-  /** Never set: it only carries `T` through the type system. */
-  readonly __object?: T;
+  /**
+   * Never set: it only carries `T` through the type system. A method signature is
+   * bivariant, so a KindSpec of any object type still fits where a plain KindSpec is taken.
+   */
+  __object?(object: T): void;
 }
 
 /** A KindSpec whose object type is `T`; reads better than a literal with a phantom field. */

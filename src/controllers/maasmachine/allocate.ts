@@ -1,0 +1,127 @@
+// Find before allocate. The finalizer is written before MAAS is asked for anything, and
+// every allocation carries `agent_name` = this MaasMachine's identity (MAAS stores it on
+// the node at acquire and `GET machines/?agent_name=` filters by it: maas@3.x
+// api/machines.py AcquireNodeForm/IGNORED_FIELDS and ReadNodesForm). So after a crash
+// between allocate and the spec write, the next pass finds the machine it holds instead
+// of allocating a second one. The system ID and provider ID are written at once, before
+// the deploy.
+import {
+  InsufficientCapacityReason,
+  MaasMachineFinalizer,
+  MachineAllocatingReason,
+  MachineAllocationFailedReason,
+  MachineDeployedCondition,
+} from "../../api/v1beta1/index.ts";
+import { formatProviderID } from "../../capi/index.ts";
+import { MaasError, MachineStatus, type AllocateParams, type Machine } from "../../maas/index.ts";
+import type { Result } from "../../runtime/index.ts";
+import { allocatedSpec, currentSpec, recordAllocatedSpec, type AllocatedSpec } from "./desired.ts";
+import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
+import type { MachineScope } from "./scope.ts";
+
+/** MAAS states of a machine still held for us; anything else was released or lost. */
+const HELD = new Set<number>([MachineStatus.Allocated, MachineStatus.Deploying, MachineStatus.Deployed, MachineStatus.FailedDeployment]);
+
+/** The identity every allocation of this MaasMachine carries as MAAS's agent_name. */
+export function agentName(scope: MachineScope): string {
+  const { namespace, name, uid } = scope.maasMachine.metadata;
+  return `capmaas/${namespace ?? ""}/${name}/${uid ?? ""}`;
+}
+
+/**
+ * Makes sure spec.systemID names a machine MAAS holds for us. Returns undefined to go
+ * on to the deploy, or a result that ends this pass.
+ */
+export async function reconcileAllocate(scope: MachineScope): Promise<Result | undefined> {
+  const { maasMachine } = scope;
+  if (maasMachine.spec.systemID !== undefined) return undefined;
+  const endpoint = endpointOrReport(scope);
+  if (endpoint === undefined) return {};
+
+  // A finalizer already there means an earlier pass may have allocated: look first.
+  const mayHoldOne = (maasMachine.metadata.finalizers ?? []).includes(MaasMachineFinalizer);
+  if (!mayHoldOne) {
+    maasMachine.metadata.finalizers = [...(maasMachine.metadata.finalizers ?? []), MaasMachineFinalizer];
+    await scope.persist();
+  }
+  const spec = allocatedSpec(maasMachine) ?? currentSpec(maasMachine, scope.machine);
+  let machine: Machine | undefined;
+  try {
+    if (mayHoldOne) machine = await findHeld(scope);
+    if (machine === undefined) {
+      scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineAllocatingReason, message: "Allocating a MAAS machine" });
+      machine = await endpoint.services.machines.allocate(allocateParams(scope, spec), { signal: scope.signal });
+      scope.log.info({ systemId: machine.system_id, hostname: machine.hostname }, "allocated MAAS machine");
+    } else {
+      scope.log.info({ systemId: machine.system_id }, "adopted the MAAS machine allocated for this MaasMachine earlier");
+    }
+  } catch (err) {
+    throw reportAllocateFailure(scope, err);
+  }
+  recordAllocation(scope, machine, spec);
+  endpoint.watcher.watch(machine.system_id, scope.key);
+  endpoint.watcher.observe(machine);
+  // Written now: a deploy must never run for a machine our spec does not name.
+  await scope.persist();
+  return undefined;
+}
+
+function allocateParams(scope: MachineScope, spec: AllocatedSpec): AllocateParams {
+  const { maasMachine, machine } = scope;
+  const zone = machine?.spec.failureDomain ?? maasMachine.spec.failureDomain;
+  const tags = maasMachine.spec.tags ?? [];
+  return {
+    cpuCount: spec.minCPU,
+    memoryMiB: spec.minMemory,
+    ...(tags.length === 0 ? {} : { tags }),
+    ...(maasMachine.spec.resourcePool === undefined ? {} : { pool: maasMachine.spec.resourcePool }),
+    ...(zone === undefined || zone === "" ? {} : { zone }),
+    // MAAS's storage constraint: "<label>:<size in GB>"; the first entry is the root disk.
+    ...(spec.minDiskSize === undefined ? {} : { storage: `root:${spec.minDiskSize}` }),
+    agentName: agentName(scope),
+    comment: `Cluster API MaasMachine ${maasMachine.metadata.namespace ?? ""}/${maasMachine.metadata.name}`,
+  };
+}
+
+/** The machine an earlier pass allocated for us, if MAAS still holds it; extra ones (never expected) are released. */
+async function findHeld(scope: MachineScope): Promise<Machine | undefined> {
+  const { services } = scope.deps.maas.endpoint();
+  const found = await services.machines.list({ agentName: agentName(scope) }, { signal: scope.signal });
+  const held = found.filter((m) => HELD.has(m.status) && m.status !== MachineStatus.FailedDeployment);
+  const [first, ...extra] = held;
+  for (const machine of extra) {
+    scope.log.warn({ systemId: machine.system_id }, "releasing a second MAAS machine held for this MaasMachine");
+    await services.machines.release(machine.system_id, {}, { signal: scope.signal });
+  }
+  return first;
+}
+
+function recordAllocation(scope: MachineScope, machine: Machine, spec: AllocatedSpec): void {
+  const { maasMachine } = scope;
+  maasMachine.spec.systemID = machine.system_id;
+  maasMachine.spec.providerID = formatProviderID(machine.zone.name, machine.system_id);
+  recordAllocatedSpec(maasMachine, spec);
+  scope.status.failureDomain = machine.zone.name;
+  scope.status.hostname = machine.hostname;
+  scope.status.machineState = machine.status_name;
+}
+
+function reportAllocateFailure(scope: MachineScope, err: unknown): unknown {
+  if (!(err instanceof MaasError)) return err;
+  if (err.code === "Conflict") {
+    scope.deps.metrics.allocationConflicts.inc();
+    const message = `No MAAS machine matches: ${err.body ?? err.message}. Retrying with backoff; add machines or relax minCPU, minMemory, tags, resourcePool or the zone.`;
+    if (scope.condition(MachineDeployedCondition)?.reason !== InsufficientCapacityReason) {
+      scope.event({ type: "Warning", reason: InsufficientCapacityReason, action: "Allocate", note: message });
+    }
+    scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: InsufficientCapacityReason, message });
+    return err;
+  }
+  if (err.code === "BadRequest") {
+    const message = `MAAS refused the allocation: ${err.body ?? err.message}. Check the tags, resourcePool and zone exist in MAAS.`;
+    scope.event({ type: "Warning", reason: MachineAllocationFailedReason, action: "Allocate", note: message });
+    scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineAllocationFailedReason, message });
+    return err;
+  }
+  return reportMaasFailure(scope, err, "Allocating a MAAS machine");
+}

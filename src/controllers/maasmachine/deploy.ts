@@ -1,0 +1,198 @@
+// From an allocated machine to a Deployed one, reading MAAS through the endpoint's
+// watcher (no per-machine polling): deploy an Allocated machine with the image, the
+// bootstrap data and ephemeral_deploy; follow Deploying; report Deployed; replace a
+// failed deployment; report a machine that MAAS lost or that left Deployed by itself,
+// without ever redeploying it.
+import {
+  ClusterNameLabel,
+  EphemeralMemoryLowReason,
+  EphemeralMemorySufficientCondition,
+  EphemeralMemorySufficientReason,
+  MachineDeployFailedReason,
+  MachineDeployedCondition,
+  MachineDeployingReason,
+  MachineLostReason,
+  MachineNotFoundReason,
+  MachineRedeployedReason,
+  WaitingForBootstrapDataReason,
+} from "../../api/v1beta1/index.ts";
+import { bootstrapDataSecretName, decodeBootstrapData } from "../../capi/index.ts";
+import { MaasError, MachineStatus, type Machine } from "../../maas/index.ts";
+import type { Result } from "../../runtime/index.ts";
+import { allocatedSpec, currentSpec, forgetAllocatedSpec } from "./desired.ts";
+import { refuseEphemeral } from "./ephemeral.ts";
+import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
+import type { NormalOptions } from "./normal.ts";
+import { reportDeployed, reportObserved } from "./observed.ts";
+import type { MachineScope } from "./scope.ts";
+
+/** How long to wait for the watcher's first read of a machine before asking again. */
+const FIRST_READ_FALLBACK_MS = 30_000;
+
+export async function reconcileDeploy(scope: MachineScope, options: NormalOptions): Promise<Result | void> {
+  const systemId = scope.maasMachine.spec.systemID;
+  if (systemId === undefined) return;
+  const endpoint = endpointOrReport(scope);
+  if (endpoint === undefined) return;
+  endpoint.watcher.watch(systemId, scope.key);
+  const snapshot = endpoint.watcher.snapshot(systemId);
+  // Not read yet (e.g. just after a restart): the watcher's batch read enqueues us.
+  if (snapshot === undefined) return { requeueAfterMs: FIRST_READ_FALLBACK_MS };
+  const machine = snapshot.machine;
+  if (machine === undefined) return reportNotFound(scope, systemId);
+  reportObserved(scope, machine);
+
+  switch (machine.status) {
+    case MachineStatus.Allocated:
+      if (wasDeployed(scope)) return reportLost(scope, machine);
+      return deploy(scope, machine, options);
+    case MachineStatus.Deploying:
+      if (scope.status.initialization?.provisioned === true) return reportRedeploying(scope, machine);
+      scope.setCondition({
+        type: MachineDeployedCondition,
+        status: "False",
+        reason: MachineDeployingReason,
+        message: `MAAS is deploying ${machine.hostname} (${systemId}) ${allocatedTarget(scope) === "memory" ? "into memory" : "to disk"}`,
+      });
+      return;
+    case MachineStatus.Deployed:
+      return reportDeployed(scope, machine, options);
+    case MachineStatus.FailedDeployment:
+      return replaceFailed(scope, machine);
+    default:
+      return reportLost(scope, machine);
+  }
+}
+
+function allocatedTarget(scope: MachineScope): "memory" | "disk" {
+  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  return spec.ephemeral ? "memory" : "disk";
+}
+
+/** True once this machine reached Deployed under us (provisioned never flips back). */
+function wasDeployed(scope: MachineScope): boolean {
+  return scope.status.initialization?.provisioned === true;
+}
+
+async function deploy(scope: MachineScope, machine: Machine, options: NormalOptions): Promise<Result | void> {
+  const { services, watcher } = scope.deps.maas.endpoint();
+  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const userData = readBootstrapData(scope, options);
+  if (userData === undefined) return;
+  if (spec.ephemeral) checkMemory(scope, machine, spec.minMemory);
+  let deployed: Machine;
+  try {
+    deployed = await services.machines.deploy(
+      machine.system_id,
+      { distroSeries: spec.image, userData, ...(spec.ephemeral ? { ephemeralDeploy: true } : {}) },
+      { signal: scope.signal },
+    );
+  } catch (err) {
+    if (spec.ephemeral && err instanceof MaasError && err.code === "BadRequest") {
+      // MAAS's own refusal (3.5+: "Deployment to memory not supported for …"; 2.7–3.4: the
+      // Bionic rule): terminal, and the machine goes back so nothing stays held.
+      refuseEphemeral(scope, { source: "maas", message: `MAAS refused to deploy into memory: ${err.body ?? err.message}` });
+      await releaseAndForget(scope, machine, "MAAS refused to deploy it into memory");
+      return;
+    }
+    throw reportMaasFailure(scope, err, `Deploying ${machine.system_id}`);
+  }
+  watcher.observe(deployed);
+  reportObserved(scope, deployed);
+  scope.log.info({ systemId: deployed.system_id, target: spec.ephemeral ? "memory" : "disk" }, "deploying MAAS machine");
+  scope.event({
+    type: "Normal",
+    reason: MachineDeployingReason,
+    action: "Deploy",
+    note: `Deploying MAAS machine ${deployed.hostname} (${deployed.system_id}) ${spec.ephemeral ? "into memory" : "to disk"} with ${spec.image}`,
+  });
+  scope.setCondition({
+    type: MachineDeployedCondition,
+    status: "False",
+    reason: MachineDeployingReason,
+    message: `MAAS is deploying ${deployed.hostname} (${deployed.system_id}) ${spec.ephemeral ? "into memory" : "to disk"}`,
+  });
+}
+
+/** The bootstrap data from the Machine's Secret (cache first, the cache holds only labelled Secrets). */
+function readBootstrapData(scope: MachineScope, options: NormalOptions): string | undefined {
+  const name = scope.machine === undefined ? undefined : bootstrapDataSecretName(scope.machine);
+  if (name === undefined) return undefined;
+  const secret = options.caches.secrets.get(scope.maasMachine.metadata.namespace, name);
+  if (secret === undefined) {
+    scope.setCondition({
+      type: MachineDeployedCondition,
+      status: "False",
+      reason: WaitingForBootstrapDataReason,
+      message: `Waiting for bootstrap data Secret ${name} (labelled ${ClusterNameLabel}, as bootstrap providers label it)`,
+    });
+    return undefined;
+  }
+  return decodeBootstrapData(secret);
+}
+
+/** MAAS has no memory check for deploy to memory; we warn below the configured minimum and deploy anyway. */
+function checkMemory(scope: MachineScope, machine: Machine, requestedMiB: number): void {
+  const minimum = scope.deps.settings.ephemeralMinMemoryMiB;
+  scope.deps.metrics.ephemeralMemoryHeadroom.observe(machine.memory - requestedMiB);
+  if (machine.memory >= minimum) {
+    scope.setCondition({ type: EphemeralMemorySufficientCondition, status: "True", reason: EphemeralMemorySufficientReason });
+    return;
+  }
+  const message = `MAAS machine ${machine.system_id} has ${machine.memory} MiB of memory, below the ${minimum} MiB an OS plus Kubernetes needs to run from memory (--ephemeral-min-memory); deploying anyway.`;
+  scope.event({ type: "Warning", reason: EphemeralMemoryLowReason, action: "Deploy", note: message });
+  scope.setCondition({ type: EphemeralMemorySufficientCondition, status: "False", reason: EphemeralMemoryLowReason, message });
+}
+
+async function replaceFailed(scope: MachineScope, machine: Machine): Promise<Result | void> {
+  const note = `MAAS failed to deploy ${machine.hostname} (${machine.system_id}): ${machine.status_message ?? machine.status_name}. Releasing it and allocating another machine.`;
+  scope.event({ type: "Warning", reason: MachineDeployFailedReason, action: "Deploy", note });
+  scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineDeployFailedReason, message: note });
+  await releaseAndForget(scope, machine, "its deployment failed");
+  // Back off before the next machine: a thrown error does, and says why in the log.
+  throw new Error(`deployment of ${machine.system_id} failed; released it, will allocate another`);
+}
+
+/** Releases the machine and clears its IDs so the next pass allocates afresh (never once provisioned). */
+async function releaseAndForget(scope: MachineScope, machine: Machine, why: string): Promise<void> {
+  const { services, watcher } = scope.deps.maas.endpoint();
+  try {
+    await services.machines.release(machine.system_id, { comment: `Released by Cluster API: ${why}` }, { signal: scope.signal });
+  } catch (err) {
+    if (!(err instanceof MaasError && err.code === "NotFound")) throw reportMaasFailure(scope, err, `Releasing ${machine.system_id}`);
+  }
+  watcher.unwatch(machine.system_id);
+  const { maasMachine } = scope;
+  delete maasMachine.spec.systemID;
+  delete maasMachine.spec.providerID;
+  forgetAllocatedSpec(maasMachine);
+  delete scope.status.machineState;
+  delete scope.status.deploymentTarget;
+  await scope.persist();
+}
+
+function reportNotFound(scope: MachineScope, systemId: string): void {
+  const message = `MAAS has no machine ${systemId} any more; it is not replaced automatically. Delete the Machine to get a new one.`;
+  if (scope.condition(MachineDeployedCondition)?.reason !== MachineNotFoundReason) {
+    scope.event({ type: "Warning", reason: MachineNotFoundReason, action: "Observe", note: message });
+  }
+  scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineNotFoundReason, message });
+  scope.status.machineState = "Missing";
+}
+
+function reportLost(scope: MachineScope, machine: Machine): void {
+  const ours = machine.owner !== null;
+  const message = `MAAS machine ${machine.hostname} (${machine.system_id}) is ${machine.status_name}${ours ? "" : " and no longer held"}; it was not asked to leave Deployed and is not redeployed. Delete the Machine to replace it.`;
+  if (scope.condition(MachineDeployedCondition)?.reason !== MachineLostReason) {
+    scope.event({ type: "Warning", reason: MachineLostReason, action: "Observe", note: message });
+  }
+  scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineLostReason, message });
+}
+
+function reportRedeploying(scope: MachineScope, machine: Machine): void {
+  const message = `MAAS is deploying ${machine.hostname} (${machine.system_id}) again after a power cycle${machine.ephemeral_deploy === true ? "; it ran from memory, so its state is gone" : ""}`;
+  if (scope.condition(MachineDeployedCondition)?.reason !== MachineRedeployedReason) {
+    scope.event({ type: "Warning", reason: MachineRedeployedReason, action: "Observe", note: message });
+  }
+  scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineRedeployedReason, message });
+}

@@ -1,0 +1,92 @@
+// The MaasMachine reconciler (CAPI v1beta2 InfraMachine contract): fetch the MaasMachine,
+// its owner Machine and Cluster, apply the contract's skip rules, then run
+// reconcileNormal (wait → check → allocate → deploy → report) or reconcileDelete
+// over one scope whose changes are written once, when the scope closes.
+import {
+  ClusterNameLabel,
+  MAAS_MACHINE,
+  ReadyCondition,
+  WaitingForOwnerMachineReason,
+  type MaasMachine,
+} from "../../api/v1beta1/index.ts";
+import {
+  isExternallyManaged,
+  isPaused,
+  ownerMachineName,
+  pausedCondition,
+  type Cluster,
+  type Machine,
+  type Secret,
+} from "../../capi/index.ts";
+import type { Informer, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.ts";
+import type { ControllerDeps } from "../shared/deps.ts";
+import { reconcileDelete } from "./delete.ts";
+import { reconcileNormal } from "./normal.ts";
+import { MachineScope } from "./scope.ts";
+import type { WorkloadClusters } from "../shared/workload-clusters.ts";
+
+export interface MaasMachineCaches {
+  maasMachines: Informer<MaasMachine>;
+  machines: Informer<Machine>;
+  clusters: Informer<Cluster>;
+  /** Secrets labelled with a cluster name: bootstrap data and workload kubeconfigs. */
+  secrets: Informer<Secret>;
+}
+
+export interface MaasMachineReconcilerOptions {
+  deps: ControllerDeps;
+  caches: MaasMachineCaches;
+  workloadClusters: WorkloadClusters;
+}
+
+export class MaasMachineReconciler implements Reconciler {
+  readonly deps: ControllerDeps;
+  readonly caches: MaasMachineCaches;
+  readonly workloadClusters: WorkloadClusters;
+
+  constructor(options: MaasMachineReconcilerOptions) {
+    this.deps = options.deps;
+    this.caches = options.caches;
+    this.workloadClusters = options.workloadClusters;
+  }
+
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<Result | void> {
+    const maasMachine = this.caches.maasMachines.get(request.namespace, request.name);
+    if (maasMachine === undefined) return; // gone: its finalizer was handled before
+    if (isExternallyManaged(maasMachine)) {
+      ctx.log.debug("externally managed (cluster.x-k8s.io/managed-by); skipping");
+      return;
+    }
+    const namespace = maasMachine.metadata.namespace;
+    const machineName = ownerMachineName(maasMachine);
+    const machine = machineName === undefined ? undefined : this.caches.machines.get(namespace, machineName);
+    const clusterName = machine?.spec.clusterName ?? maasMachine.metadata.labels?.[ClusterNameLabel];
+    const cluster = clusterName === undefined ? undefined : this.caches.clusters.get(namespace, clusterName);
+
+    const scope = new MachineScope({ maasMachine, machine, cluster, deps: this.deps, log: ctx.log, signal: ctx.signal });
+    try {
+      scope.setCondition(pausedCondition(cluster, { ...maasMachine, kind: MAAS_MACHINE.kind }));
+      // Paused covers deletion too: `clusterctl move` pauses before it deletes.
+      if (isPaused(cluster, maasMachine)) {
+        ctx.log.debug("paused; nothing to do");
+        return;
+      }
+      if (maasMachine.metadata.deletionTimestamp !== undefined) {
+        return await reconcileDelete(scope);
+      }
+      if (machine === undefined) {
+        // No finalizer yet, so nothing in MAAS to hold on to: wait for CAPI's owner reference.
+        scope.setCondition({
+          type: ReadyCondition,
+          status: "False",
+          reason: WaitingForOwnerMachineReason,
+          message: machineName === undefined ? "Waiting for Cluster API to set the owner Machine" : `Waiting for Machine ${machineName}`,
+        });
+        return;
+      }
+      return await reconcileNormal(scope, { caches: this.caches, workloadClusters: this.workloadClusters });
+    } finally {
+      await scope.close();
+    }
+  }
+}

@@ -1,0 +1,198 @@
+// One watcher per MAAS endpoint: it reads every machine the MaasMachine reconciler
+// waits on in batches (`GET machines/?id=a&id=b…`), fast while something is moving
+// (Deploying, Releasing, …) and slowly otherwise, and enqueues only the MaasMachines
+// whose MAAS machine changed. Reconciles read its snapshots instead of polling each
+// machine, so MAAS sees a few reads per interval whatever the number of machines.
+import type { Clock, TimerHandle } from "../../clock/index.ts";
+import { MachineStatus, type Machine, type MachinesService } from "../../maas/index.ts";
+import type { Logger } from "../../observability/index.ts";
+
+export interface MachineWatcherOptions {
+  machines: Pick<MachinesService, "list">;
+  clock: Clock;
+  logger: Logger;
+  /** Called with the key given to {@link MachineWatcher.watch} when that machine changed in MAAS. */
+  onChange: (key: string) => void;
+  /** Interval while a watched machine is in a transitional state, or not yet read (default 500 ms). */
+  fastIntervalMs?: number;
+  /** Interval when every watched machine is at rest (default 60 s). */
+  slowIntervalMs?: number;
+  /** System IDs per GET (default 200), which keeps URLs well under common limits. */
+  batchSize?: number;
+  /** Delay between a new watch and the read that fetches it, to batch a burst (default 50 ms). */
+  settleMs?: number;
+}
+
+/** What the watcher last saw of one machine. */
+export interface MachineSnapshot {
+  /** The machine as MAAS answered; undefined when MAAS no longer has it. */
+  machine: Machine | undefined;
+  /** When this was read (Clock ms). */
+  observedAtMs: number;
+}
+
+/** MAAS states that change by themselves soon; while any watched machine is in one, poll fast. */
+const TRANSITIONAL = new Set<number>([
+  MachineStatus.Deploying,
+  MachineStatus.Releasing,
+  MachineStatus.DiskErasing,
+  MachineStatus.Commissioning,
+  MachineStatus.Testing,
+  MachineStatus.EnteringRescueMode,
+  MachineStatus.ExitingRescueMode,
+]);
+
+interface Watched {
+  key: string;
+  snapshot: MachineSnapshot | undefined;
+}
+
+export class MachineWatcher {
+  private readonly opts: Required<Omit<MachineWatcherOptions, "machines" | "clock" | "logger" | "onChange">> &
+    MachineWatcherOptions;
+  private readonly watched = new Map<string, Watched>();
+  private timer: TimerHandle | undefined;
+  private dueAtMs = Number.POSITIVE_INFINITY;
+  private running = false;
+  private polling: Promise<void> | undefined;
+  private readonly stopController = new AbortController();
+  private consecutiveFailures = 0;
+  /** Reads sent to MAAS, for the benchmark and tests. */
+  reads = 0;
+
+  constructor(options: MachineWatcherOptions) {
+    this.opts = { fastIntervalMs: 500, slowIntervalMs: 60_000, batchSize: 200, settleMs: 50, ...options };
+  }
+
+  start(): void {
+    this.running = true;
+    this.schedule(this.opts.settleMs);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.stopController.abort(new Error("machine watcher stopped"));
+    if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Watches `systemId` for the object `key`; read soon if the watcher has not seen it yet. */
+  watch(systemId: string, key: string): void {
+    const existing = this.watched.get(systemId);
+    if (existing !== undefined) {
+      existing.key = key;
+      return;
+    }
+    this.watched.set(systemId, { key, snapshot: undefined });
+    this.schedule(this.opts.settleMs);
+  }
+
+  unwatch(systemId: string): void {
+    this.watched.delete(systemId);
+  }
+
+  /** The keys of every watched machine. */
+  keys(): string[] {
+    return [...this.watched.values()].map((w) => w.key);
+  }
+
+  /** What was last seen of `systemId`; undefined until the first read (or observe) of it. */
+  snapshot(systemId: string): MachineSnapshot | undefined {
+    return this.watched.get(systemId)?.snapshot;
+  }
+
+  /**
+   * Records a machine MAAS just returned to a reconcile (allocate, deploy, release), so
+   * the next read compares against it and the reconcile that caused it is not re-run.
+   */
+  observe(machine: Machine): void {
+    const entry = this.watched.get(machine.system_id);
+    if (entry === undefined) return;
+    entry.snapshot = { machine, observedAtMs: this.opts.clock.now() };
+    if (TRANSITIONAL.has(machine.status)) this.schedule(this.opts.fastIntervalMs);
+  }
+
+  /** Reads every watched machine now; resolves when done (tests and shutdown). */
+  async pollNow(): Promise<void> {
+    this.polling ??= this.poll().finally(() => (this.polling = undefined));
+    await this.polling;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    const dueAtMs = this.opts.clock.now() + delayMs;
+    // Earliest wins, so a fast request is never pushed back by a slow one.
+    if (this.timer !== undefined && dueAtMs >= this.dueAtMs) return;
+    if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
+    this.dueAtMs = dueAtMs;
+    this.timer = this.opts.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.dueAtMs = Number.POSITIVE_INFINITY;
+      void this.pollNow().finally(() => this.schedule(this.nextIntervalMs()));
+    }, delayMs);
+  }
+
+  private nextIntervalMs(): number {
+    if (this.consecutiveFailures > 0) {
+      // MAAS is failing: back off up to the slow interval rather than hammer it.
+      return Math.min(this.opts.slowIntervalMs, this.opts.fastIntervalMs * 2 ** Math.min(this.consecutiveFailures, 10));
+    }
+    for (const entry of this.watched.values()) {
+      const machine = entry.snapshot?.machine;
+      if (entry.snapshot === undefined || (machine !== undefined && TRANSITIONAL.has(machine.status))) {
+        return this.opts.fastIntervalMs;
+      }
+    }
+    return this.opts.slowIntervalMs;
+  }
+
+  private async poll(): Promise<void> {
+    const ids = [...this.watched.keys()];
+    if (ids.length === 0) return;
+    try {
+      for (let start = 0; start < ids.length; start += this.opts.batchSize) {
+        const batch = ids.slice(start, start + this.opts.batchSize);
+        this.reads++;
+        const machines = await this.opts.machines.list({ systemIds: batch }, { signal: this.stopController.signal });
+        this.apply(batch, machines);
+      }
+      this.consecutiveFailures = 0;
+    } catch (err) {
+      if (this.stopController.signal.aborted) return;
+      this.consecutiveFailures++;
+      this.opts.logger.warn({ err: describe(err), failures: this.consecutiveFailures }, "reading watched MAAS machines failed");
+    }
+  }
+
+  private apply(batch: readonly string[], machines: readonly Machine[]): void {
+    const now = this.opts.clock.now();
+    const byId = new Map(machines.map((m) => [m.system_id, m] as const));
+    for (const id of batch) {
+      const entry = this.watched.get(id);
+      if (entry === undefined) continue; // unwatched while the read was in flight
+      const machine = byId.get(id);
+      const before = entry.snapshot;
+      entry.snapshot = { machine, observedAtMs: now };
+      if (before === undefined || fingerprint(before.machine) !== fingerprint(machine)) this.opts.onChange(entry.key);
+    }
+  }
+}
+
+/** The fields a reconcile acts on; a change to any of them enqueues the MaasMachine. */
+function fingerprint(machine: Machine | undefined): string {
+  if (machine === undefined) return "gone";
+  return JSON.stringify([
+    machine.status,
+    machine.power_state,
+    machine.owner,
+    machine.ephemeral_deploy,
+    machine.hostname,
+    machine.fqdn,
+    machine.ip_addresses,
+    machine.zone.name,
+  ]);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,60 @@
+// The provider's own metrics, beside the runtime's controller_runtime_* ones. Names
+// and labels are listed in the README.
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+export interface ProviderMetrics {
+  /** MaasMachines by where they deploy and their MAAS state (set from the cache on scrape). */
+  machines: Gauge<"deployment_target" | "state">;
+  /** Seconds from a MaasMachine's creation to Ready. */
+  timeToReady: Histogram<"deployment_target">;
+  /** MAAS requests by operation and HTTP status (or error code when MAAS did not answer). */
+  maasRequests: Counter<"operation" | "code">;
+  /** Allocations MAAS answered with 409 (no machine matches). */
+  allocationConflicts: Counter;
+  /** Deploys to memory refused, by us (version/image) or by MAAS. */
+  ephemeralRefusals: Counter<"source">;
+  /** MAAS memory minus requested minMemory of ephemeral machines, MiB. */
+  ephemeralMemoryHeadroom: Histogram;
+}
+
+export function createProviderMetrics(registry: Registry): ProviderMetrics {
+  const registers = [registry];
+  return {
+    machines: new Gauge({
+      name: "capmaas_machines",
+      help: "MaasMachines by deployment target (memory, disk) and MAAS state.",
+      labelNames: ["deployment_target", "state"],
+      registers,
+    }),
+    timeToReady: new Histogram({
+      name: "capmaas_machine_time_to_ready_seconds",
+      help: "Seconds from a MaasMachine's creation to Ready, by deployment target.",
+      labelNames: ["deployment_target"],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+      registers,
+    }),
+    maasRequests: new Counter({
+      name: "capmaas_maas_requests_total",
+      help: "MAAS API requests by operation and HTTP status code (or error code when MAAS did not answer).",
+      labelNames: ["operation", "code"],
+      registers,
+    }),
+    allocationConflicts: new Counter({
+      name: "capmaas_allocation_conflicts_total",
+      help: "Allocations MAAS refused with 409 because no machine matched.",
+      registers,
+    }),
+    ephemeralRefusals: new Counter({
+      name: "capmaas_ephemeral_refusals_total",
+      help: "Deploys to memory refused: source=provider (MAAS version or image) or source=maas (MAAS answered 400).",
+      labelNames: ["source"],
+      registers,
+    }),
+    ephemeralMemoryHeadroom: new Histogram({
+      name: "capmaas_ephemeral_memory_headroom_mib",
+      help: "MAAS memory minus the requested minMemory of machines deployed to memory, MiB.",
+      buckets: [0, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072],
+      registers,
+    }),
+  };
+}
