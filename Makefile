@@ -49,7 +49,7 @@ test-unit: deps ## Unit tests (no Kubernetes needed)
 	$(TSX) --test $(UNIT_TESTS)
 
 .PHONY: test-integration
-test-integration: deps testenv-core ## Integration tests against a real kube-apiserver + etcd and the MAAS simulator
+test-integration: deps testenv ## Integration tests against a real kube-apiserver + etcd, the MAAS simulator and the real Cluster API managers
 	$(TSX) --test --test-concurrency=1 $(TESTENV_TESTS)
 	$(TSX) test/testenv/with-testenv.ts -- $(TSX) --test --test-concurrency=1 $(INTEGRATION_TESTS)
 
@@ -63,6 +63,10 @@ bench: deps testenv-core ## Benchmarks; print figures
 .PHONY: sim
 sim: deps ## Start the MAAS simulator with defaults
 	$(NODE) bin/maas-sim.mjs
+
+.PHONY: manager
+manager: deps ## Run the provider's manager against $$KUBECONFIG and $$MAAS_ENDPOINT / $$MAAS_API_KEY
+	$(NODE) bin/capmaas-manager.mjs
 
 .PHONY: run
 run: sim ## Start the local environment (for now: the MAAS simulator)

@@ -62,10 +62,12 @@ export interface ManagerOptions {
   eventSource?: string;
 }
 
-/** Narrows an informer to the objects a selector picks (within the manager's namespace). */
+/** Narrows an informer to the objects a selector picks (within the manager's namespace unless it names one). */
 export interface InformerScope {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Overrides the manager's namespace for this informer (e.g. the credentials Secret's). */
+  namespace?: string;
 }
 
 export interface ControllerSpec {
@@ -164,11 +166,11 @@ export class Manager {
    */
   informer<T extends KubeObject>(kind: KindSpec<T>, scope: InformerScope = {}): Informer<T> {
     const name = kindLabel(kind);
-    const key = [name, scope.labelSelector ?? "", scope.fieldSelector ?? ""].join("|");
+    const namespace = scope.namespace ?? this.opts.namespace;
+    const key = [name, namespace ?? "", scope.labelSelector ?? "", scope.fieldSelector ?? ""].join("|");
     let informer = this.informers.get(key);
     if (informer === undefined) {
       this.client.registerKind(kind);
-      const namespace = this.opts.namespace;
       informer = new Informer<KubeObject>({
         name,
         source: apiServerSource({

@@ -19,6 +19,8 @@ export interface ChildOptions {
   /** stdout and stderr both go here, so a failed start can be diagnosed afterwards. */
   logPath: string;
   cwd?: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
 }
 
 export class Child {
@@ -40,7 +42,7 @@ export class Child {
       this.proc = spawn(options.command, options.args, {
         cwd: options.cwd,
         stdio: ["pipe", log, log],
-        env: { ...process.env, TESTENV_EXIT_ON_STDIN_EOF: "1" },
+        env: { ...process.env, ...options.env, TESTENV_EXIT_ON_STDIN_EOF: "1" },
       });
     } finally {
       closeSync(log);

@@ -1,6 +1,7 @@
 // The provider's own metrics, beside the runtime's controller_runtime_* ones. Names
 // and labels are listed in the README.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { effectiveEphemeral, type MaasMachine } from "../../api/v1beta1/index.ts";
 
 export interface ProviderMetrics {
   /** MaasMachines by where they deploy and their MAAS state (set from the cache on scrape). */
@@ -15,17 +16,31 @@ export interface ProviderMetrics {
   ephemeralRefusals: Counter<"source">;
   /** MAAS memory minus requested minMemory of ephemeral machines, MiB. */
   ephemeralMemoryHeadroom: Histogram;
+  /** Counts `capmaas_machines` from these MaasMachines at each scrape (the informer cache, no API call). */
+  countMachinesFrom(source: () => readonly MaasMachine[]): void;
 }
 
 export function createProviderMetrics(registry: Registry): ProviderMetrics {
   const registers = [registry];
+  let source: () => readonly MaasMachine[] = () => [];
+  const machines: Gauge<"deployment_target" | "state"> = new Gauge({
+    name: "capmaas_machines",
+    help: "MaasMachines by deployment target (memory, disk) and MAAS state.",
+    labelNames: ["deployment_target", "state"],
+    registers,
+    collect() {
+      machines.reset();
+      for (const maasMachine of source()) {
+        const target = maasMachine.status?.deploymentTarget ?? (effectiveEphemeral(maasMachine.spec) ? "memory" : "disk");
+        machines.inc({ deployment_target: target, state: maasMachine.status?.machineState ?? "Pending" });
+      }
+    },
+  });
   return {
-    machines: new Gauge({
-      name: "capmaas_machines",
-      help: "MaasMachines by deployment target (memory, disk) and MAAS state.",
-      labelNames: ["deployment_target", "state"],
-      registers,
-    }),
+    countMachinesFrom: (next) => {
+      source = next;
+    },
+    machines,
     timeToReady: new Histogram({
       name: "capmaas_machine_time_to_ready_seconds",
       help: "Seconds from a MaasMachine's creation to Ready, by deployment target.",

@@ -1,0 +1,33 @@
+// The provider's reconcilers, one folder per kind (maasmachine/, maascluster/,
+// maasmachinetemplate/), on the runtime, the MAAS client and the CAPI contract, plus
+// what they share (shared/: the MAAS connection and its machine watcher, settings,
+// metrics, workload-cluster clients). setupProviderControllers wires them into a Manager.
+import type { InformerScope, Manager } from "../runtime/index.ts";
+import type { ControllerDeps } from "./shared/deps.ts";
+import { setupMaasMachineController, type MaasMachineController } from "./maasmachine/setup.ts";
+
+export { DEFAULT_SETTINGS, type ControllerDeps, type ProviderSettings } from "./shared/deps.ts";
+export { MaasConnection, MaasNotConfiguredError, type MaasCredentials, type MaasEndpoint } from "./shared/maas-connection.ts";
+export { MachineWatcher, type MachineSnapshot } from "./shared/machine-watcher.ts";
+export { createProviderMetrics, type ProviderMetrics } from "./shared/metrics.ts";
+export { WorkloadClusters } from "./shared/workload-clusters.ts";
+export { setupMaasMachineController, type MaasMachineController } from "./maasmachine/setup.ts";
+
+export interface ProviderControllersOptions {
+  manager: Manager;
+  deps: ControllerDeps;
+  /** The watch-filter selector (or none). */
+  scope: InformerScope;
+  machineConcurrency: number;
+  clusterConcurrency: number;
+}
+
+export interface ProviderControllers {
+  machines: MaasMachineController;
+}
+
+export function setupProviderControllers(options: ProviderControllersOptions): ProviderControllers {
+  const { manager, deps, scope } = options;
+  const machines = setupMaasMachineController({ manager, deps, scope, workers: options.machineConcurrency });
+  return { machines };
+}
