@@ -1,9 +1,10 @@
 // maas-sim: run the MAAS API simulator from the command line.
 // Prints exactly one line on stdout (MAAS_ENDPOINT=… MAAS_API_KEY=…), logs to
-// stderr, serves until SIGTERM/SIGINT, then flushes its state and exits 0.
-// Bad flags exit 2 with a message naming the flag and the fix.
+// stderr, serves until SIGTERM/SIGINT, then flushes its state and exits 0 —
+// also when nothing reads its stdout/stderr any more (a closed pipe never keeps
+// it alive). Bad flags exit 2 with a message naming the flag and the fix.
 import { parseArgs } from "node:util";
-import { createLogger } from "../observability/index.ts";
+import { createLogger, installStreamGuards, shutdownLogger } from "../observability/index.ts";
 import { InventoryError, loadInventoryFile, parseFaultSpec, startSimulator, type FaultRule, type SimulatorOptions } from "../sim/index.ts";
 import { parseMaasVersion } from "../sim/maas-version.ts";
 import { StateFileError } from "../sim/persistence.ts";
@@ -138,6 +139,7 @@ function startupFlagError(error: unknown, options: SimulatorOptions): string | n
 }
 
 async function main(): Promise<void> {
+  installStreamGuards();
   let options: SimulatorOptions | "help";
   try {
     options = parseOptions(process.argv.slice(2));
@@ -151,6 +153,11 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger({ name: "maas-sim" });
+  // Every exit goes through here: a bounded flush, so a gone reader cannot hold the process.
+  const exit = async (code: number): Promise<never> => {
+    await shutdownLogger(logger);
+    process.exit(code);
+  };
   let sim;
   try {
     sim = await startSimulator({ ...options, logger });
@@ -158,11 +165,11 @@ async function main(): Promise<void> {
     // Inventory references (zones, owners, duplicates) are only checked while building.
     if (error instanceof InventoryError) {
       process.stderr.write(`maas-sim: --inventory: ${error.message}\n`);
-      process.exit(2);
+      return exit(2);
     }
     // Exit 1, as documented for start failures; the message still names the flag to change.
     process.stderr.write(`maas-sim: cannot start: ${startupFlagError(error, options) ?? (error as Error).message}\n`);
-    process.exit(1);
+    return exit(1);
   }
   process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}\n`);
   const running = sim;
@@ -171,11 +178,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping");
-    running.close().then(
-      () => process.exit(0),
+    void running.close().then(
+      () => exit(0),
       (error: unknown) => {
         logger.error({ err: error }, "clean shutdown failed");
-        process.exit(1);
+        return exit(1);
       },
     );
   };

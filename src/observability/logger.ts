@@ -41,6 +41,56 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       ...(options.name === undefined ? {} : { name: options.name }),
       redact: { paths: [...REDACTED_PATHS], censor: "[REDACTED]" },
     },
-    options.destination ?? pino.destination(2),
+    options.destination ?? new StderrDestination(),
   );
+}
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/**
+ * Standard error through pino's asynchronous writer, made safe for a reader that
+ * goes away (`maas-sim 2>&1 | grep -m1 …`, a harness that died) or stops reading.
+ * pino flushes such a writer synchronously on exit, and that flush retries a
+ * failing write forever (EPIPE) or blocks on a full pipe, so a process told to
+ * stop would never end. close() flushes with a deadline and then disarms that
+ * exit-time flush; a write error ends logging instead of crashing the process.
+ */
+export class StderrDestination implements DestinationStream {
+  private readonly sonic: SonicBoom = pino.destination({ dest: 2, minLength: 0, sync: false });
+  private open = true;
+  private broken = false;
+
+  constructor() {
+    // pino's own handler stops writing on EPIPE but re-throws anything else; this
+    // listener keeps any write error from becoming an uncaught exception.
+    this.sonic.on("error", () => {
+      this.open = false;
+      this.broken = true;
+    });
+  }
+
+  write(line: string): void {
+    if (this.open) this.sonic.write(line);
+  }
+
+  /** Writes what is buffered, waiting at most timeoutMs; whatever is left then is dropped. Idempotent. */
+  async close(timeoutMs: number): Promise<void> {
+    const wasOpen = this.open;
+    this.open = false;
+    if (wasOpen && !this.broken) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.sonic.once("close", done);
+        this.sonic.once("error", done);
+        this.sonic.end();
+      });
+    }
+    // Marks the writer destroyed, which pino's exit hook skips, so exit cannot block on it
+    // (after EPIPE pino has already made that hook a no-op, and destroy() with it).
+    this.sonic.destroy();
+  }
 }

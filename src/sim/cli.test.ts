@@ -80,6 +80,29 @@ describe("maas-sim command", () => {
     }
   });
 
+  describe("when nothing reads its stdout and stderr any more (maas-sim 2>&1 | grep -m1 MAAS_ENDPOINT)", () => {
+    it("still exits 0 on SIGTERM, with its state saved", { timeout: 60_000 }, async () => {
+      const stateFile = join(dir, "gone-reader.json");
+      const r = run(["--port", "0", "--state", stateFile]);
+      try {
+        await firstLine(r);
+        // What grep -m1 does once it has its line: exit, closing the pipe's read end.
+        r.child.stdout?.destroy();
+        r.child.stderr?.destroy();
+        stop(r); // logs "stopping" and "stopped" into the closed pipe
+        let timer: NodeJS.Timeout | undefined;
+        // Generous: a liveness check, not a timing test.
+        const late = new Promise<"still running">((resolve) => (timer = setTimeout(() => resolve("still running"), 10_000)));
+        const outcome = await Promise.race([r.exited, late]);
+        clearTimeout(timer);
+        assert.equal(outcome, 0);
+        assert.ok(existsSync(stateFile));
+      } finally {
+        if (r.child.exitCode === null && r.child.signalCode === null && r.child.pid !== undefined) process.kill(r.child.pid, "SIGKILL");
+      }
+    });
+  });
+
   const badFlags: Array<[string[], RegExp]> = [
     [["--port", "abc"], /--port abc: expected a whole number from 0 to 65535, e\.g\. --port 5240/],
     [["--api-key", "nocolons"], /--api-key: expected consumer_key:token_key:token_secret/],

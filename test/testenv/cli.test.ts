@@ -69,6 +69,37 @@ describe("testenv up", () => {
     }
   });
 
+  describe("when nothing reads its stdout and stderr any more (testenv up | head -1, a harness that died)", () => {
+    it("still tears down on SIGTERM and exits 0, leaving no process and no directory", async () => {
+      let cli: RunningCli | undefined;
+      let children: number[] = [];
+      let dir: string | undefined;
+      try {
+        cli = await startCli(["--no-crds"]);
+        dir = dirname(cli.kubeconfigPath);
+        children = pidsMentioning(dir);
+        assert.equal(children.length, 2, "etcd and kube-apiserver");
+        // What head -1 does once it has its line: exit, closing the pipes' read ends.
+        cli.proc.stdout?.destroy();
+        cli.proc.stderr?.destroy();
+
+        cli.proc.kill("SIGTERM"); // it logs "stopping" into the closed pipe
+        let timer: NodeJS.Timeout | undefined;
+        // Generous: a liveness check, not a timing test.
+        const late = new Promise<"still running">((resolve) => (timer = setTimeout(() => resolve("still running"), 30_000)));
+        const outcome = await Promise.race([cli.exited, late]);
+        clearTimeout(timer);
+        assert.equal(outcome, 0);
+        assert.deepEqual(children.filter(isAlive), []);
+        assert.equal(existsSync(dir), false);
+      } finally {
+        if (cli?.cliPid !== undefined) killAll([cli.cliPid]);
+        killAll(children);
+        if (dir) await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe("when the CLI process is killed with SIGKILL", () => {
     it("etcd and kube-apiserver exit on their own once their stdin closes", async () => {
       let cli: RunningCli | undefined;

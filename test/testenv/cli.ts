@@ -1,8 +1,11 @@
 // `testenv up [--dir D]`: a control plane for working by hand or from another
 // tool. Prints exactly one line, KUBECONFIG=<path>, on stdout once ready (logs
 // go to stderr), serves until SIGTERM or SIGINT (or until its parent process
-// exits), then tears down and exits 0.
+// exits), then tears down and exits 0 — also when nothing reads its output any
+// more (`testenv up | head -1`, a harness that died): writing to a closed pipe
+// must not crash it before it has stopped its children.
 import { parseArgs } from "node:util";
+import { installStreamGuards } from "../../src/observability/index.ts";
 import { startTestEnv } from "./test-env.ts";
 
 const usage = "usage: testenv up [--dir DIR] [--no-crds]";
@@ -48,6 +51,7 @@ async function up(argv: string[]): Promise<number> {
   }
 }
 
+installStreamGuards();
 const [command, ...rest] = process.argv.slice(2);
 if (command !== "up") {
   process.stderr.write(`${usage}\n`);
