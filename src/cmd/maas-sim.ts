@@ -21,7 +21,8 @@ Options:
   --api-key CK:TK:TS          admin API key (default: generated)
   --machines N                machines to generate when the inventory lists none (default 10)
   --inventory FILE            YAML or JSON inventory (zones, pools, tags, images, machines)
-  --state FILE                load state from FILE if present; keep it saved there
+  --state FILE                load state from FILE if present; keep it saved there (every
+                              change is fsynced before the answer, as MAAS commits first)
   --maas-version X.Y.Z        MAAS version to behave like (default 3.6.0)
   --deploy-seconds S          Deploying → Deployed delay (default 5)
   --release-seconds S         Releasing / Disk erasing → Ready delay (default 2)

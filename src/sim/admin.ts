@@ -19,6 +19,8 @@ export interface AdminDeps {
   log: RequestLog;
   /** Seeds generated machines (system IDs, hostnames). */
   machinesPrng: Prng;
+  /** Resolves once every change so far is durable (the state file). */
+  commit(): Promise<void>;
 }
 
 class AdminError extends Error {
@@ -41,21 +43,24 @@ const ENDPOINTS = [
   "PATCH  /_sim/machines/{id}       {\"deploySeconds\"?, \"releaseSeconds\"?, \"failDeployment\"?, \"locked\"?}",
 ];
 
-export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerResponse, rawBody: Buffer): void {
+export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerResponse, rawBody: Buffer): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   const path = new URL(req.url ?? "/", "http://simulator").pathname.slice(ADMIN_ROOT.length).replace(/\/+$/, "");
+  let answer: { status: number; json?: unknown };
   try {
-    const { status, json } = route(deps, method, path, rawBody);
-    if (status === 204) {
-      res.writeHead(204).end();
-      return;
-    }
-    reply(res, status, json);
+    answer = route(deps, method, path, rawBody);
   } catch (error) {
-    if (error instanceof AdminError) reply(res, error.status, { error: error.message });
-    else if (error instanceof FaultRuleError || error instanceof InventoryError) reply(res, 400, { error: error.message });
+    if (error instanceof AdminError) answer = { status: error.status, json: { error: error.message } };
+    else if (error instanceof FaultRuleError || error instanceof InventoryError) answer = { status: 400, json: { error: error.message } };
     else throw error;
   }
+  // Like the MAAS API: added machines and knobs are on disk before the answer says so.
+  await deps.commit();
+  if (answer.status === 204) {
+    res.writeHead(204).end();
+    return;
+  }
+  reply(res, answer.status, answer.json);
 }
 
 function route(deps: AdminDeps, method: string, path: string, rawBody: Buffer): { status: number; json?: unknown } {

@@ -24,6 +24,8 @@ export interface ApiDeps {
   log: RequestLog;
   clock: Clock;
   logger: Logger;
+  /** Resolves once every change so far is durable (the state file); awaited before each answer. */
+  commit(): Promise<void>;
   /** Aborted when the simulator closes. */
   signal: AbortSignal;
   /** Keeps a connection open without answering until the simulator closes or `ms` pass. */
@@ -92,32 +94,41 @@ export async function handleApi(deps: ApiDeps, req: IncomingMessage, res: Server
     }
   }
 
-  let status: number;
+  let outcome: ApiResult | ApiError;
   try {
     if (bodyError !== null) throw new ApiError(400, bodyError);
     if (subPath === "/describe/") {
       // A plain Django view: anonymous, never checks OAuth.
-      status = send(res, { text: describeApi(`http://${host}`), contentType: "application/json" });
+      outcome = { text: describeApi(`http://${host}`), contentType: "application/json" };
     } else {
       if (route === null) throw unknownEndpoint(fullPath);
-      const outcome = route.resource.anonymous === true ? null : deps.verifier.verify({
+      const verified = route.resource.anonymous === true ? null : deps.verifier.verify({
         method, url: `http://${host}${fullPath}`, authorization: req.headers.authorization, query, body, bodyUrlEncoded,
       });
-      const simUser = outcome === null ? null : (deps.env.store.user(outcome.username) ?? null);
+      const simUser = verified === null ? null : (deps.env.store.user(verified.username) ?? null);
       user = simUser?.username ?? null;
       if (simUser === null && route.resource.anonymous !== true) rejectAnonymous(route.resource, method, op);
       const apiReq: ApiRequest = { method, fullPath, host, query, body, op, user: simUser, args: route.args };
-      status = send(res, dispatch(deps.env, route.resource, apiReq));
+      outcome = dispatch(deps.env, route.resource, apiReq);
     }
   } catch (error) {
     if (error instanceof ApiError) {
-      status = send(res, error);
+      outcome = error;
     } else {
       deps.logger.error({ err: error, method, path: fullPath, op }, "simulator error");
-      status = send(res, new ApiError(500, "Internal Server Error"));
+      outcome = new ApiError(500, "Internal Server Error");
     }
   }
-  record(status, fault?.kind ?? null);
+  // regiond commits the request's transaction as the view returns, before it answers
+  // (transaction.atomic around each view, maasserver/utils/views.py):
+  // no answer goes out until every change so far — this request's, and any it may show
+  // from others or from the lifecycle — is on disk. A failed commit is MAAS's 500.
+  try {
+    await deps.commit();
+  } catch {
+    outcome = new ApiError(500, "Internal Server Error"); // the persistence layer logged why
+  }
+  record(send(res, outcome), fault?.kind ?? null);
 }
 
 /**

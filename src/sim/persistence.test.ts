@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -75,14 +75,69 @@ describe("state file", () => {
     assert.deepEqual(readdirSync(sub), ["state.json"]);
   });
 
-  it("removes its temporary file when the state file cannot be replaced", () => {
+  it("removes its temporary file when the state file cannot be replaced, and tells who waits", async () => {
     const sub = mkdtempSync(join(dir, "blocked-"));
     const stateFile = join(sub, "state.json");
     mkdirSync(join(stateFile, "in-the-way"), { recursive: true }); // a non-empty directory: rename fails
     const persistence = new StatePersistence(stateFile, { counters: {} } as never, createLogger({ name: "test", level: "silent" }));
-    persistence.flush();
+    persistence.changed();
+    await assert.rejects(persistence.commit());
     assert.deepEqual(readdirSync(sub), ["state.json"]);
     assert.ok(statSync(stateFile).isDirectory());
+  });
+
+  it("removes the temporary files a crashed run left (full copies of the state, API keys included)", async () => {
+    const sub = mkdtempSync(join(dir, "crashed-"));
+    const stateFile = join(sub, "state.json");
+    const first = await startSimulator({ stateFile, port: 0, machines: 1, clock: new FakeClock() });
+    await first.close();
+    const saved = readFileSync(stateFile, "utf8");
+    // What a SIGKILL between open and rename leaves: this version's name, and the pid-named one of earlier versions.
+    writeFileSync(`${stateFile}.tmp`, saved, { mode: 0o644 });
+    writeFileSync(`${stateFile}.4242.tmp`, saved, { mode: 0o644 });
+    writeFileSync(join(sub, "unrelated.json.77.tmp"), "not ours");
+    const second = await startSimulator({ stateFile, port: 0, clock: new FakeClock() });
+    try {
+      assert.deepEqual(readdirSync(sub).sort(), ["state.json", "unrelated.json.77.tmp"]);
+      await new TestClient(second.endpoint, second.apiKey).post("tags/", null, { name: "after-crash" });
+      assert.deepEqual(readdirSync(sub).sort(), ["state.json", "unrelated.json.77.tmp"]);
+      assert.equal(statSync(stateFile).mode & 0o777, 0o600);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("answers 500 rather than break the file while another writer's temporary file is there", async () => {
+    const sub = mkdtempSync(join(dir, "two-writers-"));
+    const stateFile = join(sub, "state.json");
+    const sim = await startSimulator({ stateFile, port: 0, machines: 1, clock: new FakeClock(), logger: createLogger({ level: "silent" }) });
+    try {
+      const before = readFileSync(stateFile, "utf8");
+      writeFileSync(`${stateFile}.tmp`, "{half a file"); // a second simulator on the same --state, mid-write
+      const client = new TestClient(sim.endpoint, sim.apiKey);
+      assert.equal((await client.post("tags/", null, { name: "refused" })).status, 500);
+      assert.equal(readFileSync(stateFile, "utf8"), before);
+      rmSync(`${stateFile}.tmp`);
+      // Once the other writer is gone, the next answer waits for a write that holds both changes.
+      assert.equal((await client.post("tags/", null, { name: "accepted" })).status, 200);
+      assert.match(readFileSync(stateFile, "utf8"), /"refused"[\s\S]*"accepted"/);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("makes a state file that an earlier version left readable to others owner-only", async () => {
+    const sub = mkdtempSync(join(dir, "mode-"));
+    const stateFile = join(sub, "state.json");
+    const first = await startSimulator({ stateFile, port: 0, machines: 1, clock: new FakeClock() });
+    await first.close();
+    chmodSync(stateFile, 0o644);
+    const second = await startSimulator({ stateFile, port: 0, clock: new FakeClock() });
+    try {
+      assert.equal(statSync(stateFile).mode & 0o777, 0o600);
+    } finally {
+      await second.close();
+    }
   });
 
   it("refuses a file that is not a simulator state file, saying how to fix it", async () => {

@@ -82,7 +82,7 @@ export class SimServer {
       }
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       if (path === ADMIN_ROOT || path.startsWith(`${ADMIN_ROOT}/`)) {
-        handleAdmin(this.deps.admin, req, res, body);
+        await handleAdmin(this.deps.admin, req, res, body);
       } else if (path.startsWith(`${API_ROOT}/`)) {
         await handleApi({ ...this.deps.api, signal: this.closing.signal, hold: (r, ms) => this.hold(r.socket, ms) }, req, res, body);
       } else {

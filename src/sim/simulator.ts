@@ -9,7 +9,7 @@ import { ADMIN_USERNAME, buildStoreData, loadInventoryFile } from "./inventory.t
 import { API_KEY_PATTERN } from "./inventory-schema.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { featuresOf, parseMaasVersion } from "./maas-version.ts";
-import { loadStateFile, StatePersistence } from "./persistence.ts";
+import { loadStateFile, removeStaleTemporaryFiles, StateFileError, StatePersistence } from "./persistence.ts";
 import { Prng } from "./prng.ts";
 import { RequestLog } from "./request-log.ts";
 import { SimServer } from "./server.ts";
@@ -51,6 +51,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new Error(`seed must be a whole number; got ${seed}`);
 
+  if (options.stateFile !== undefined) removeStaleTemporaryFiles(options.stateFile);
   const saved = options.stateFile === undefined ? null : loadStateFile(options.stateFile);
   let data;
   if (saved !== null) {
@@ -89,16 +90,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const log = new RequestLog();
   const persistence = options.stateFile === undefined ? null : new StatePersistence(options.stateFile, data, logger);
   if (persistence !== null) {
-    store.onChange(() => persistence.schedule());
-    persistence.flush();
+    store.onChange(() => persistence.changed());
+    // Written now: a fresh file for a new state, owner-only permissions for an old one.
+    try {
+      await persistence.commit();
+    } catch (error) {
+      lifecycle.close();
+      throw new StateFileError(`cannot write state file ${options.stateFile ?? ""} (${(error as Error).message}); point --state at a writable path`);
+    }
   }
+  // Every answer waits for this, so no client sees a change that a crash could take back.
+  const commit = (): Promise<void> => persistence?.commit() ?? Promise.resolve();
   const env = { store, clock, version, features, lifecycle };
   // OAuth timestamps are the client's wall-clock time, so they are checked
   // against the real clock even when the lifecycle runs on a fake one.
   const verifier = new OAuthVerifier(store, () => systemClock.now());
   const server = new SimServer({
-    api: { env, verifier, faults, log, clock, logger },
-    admin: { store, faults, log, machinesPrng: new Prng(seed, "added-machines") },
+    api: { env, verifier, faults, log, clock, logger, commit },
+    admin: { store, faults, log, machinesPrng: new Prng(seed, "added-machines"), commit },
     clock,
     logger,
   });
@@ -108,6 +117,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     port = await server.listen(options.port ?? 0, host);
   } catch (error) {
     lifecycle.close();
+    await persistence?.close();
     throw error;
   }
   const publicHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
@@ -129,7 +139,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       closing ??= (async () => {
         lifecycle.close();
         await server.close();
-        persistence?.flush();
+        await persistence?.close();
         logger.info("MAAS simulator stopped");
       })();
       return closing;

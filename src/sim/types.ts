@@ -260,7 +260,10 @@ export interface SimulatorOptions {
   /** Seeds inventory generation, faults and deployment failures. Default 1. */
   seed?: number;
   clock?: Clock;
-  /** Loaded at start when present; rewritten after changes and on close. */
+  /**
+   * Loaded at start when present. Every answer waits until the changes made so far
+   * are written and fsynced there (as MAAS commits before it answers).
+   */
   stateFile?: string;
   faults?: FaultRule[];
   /** 0..1: share of deployments that end in Failed deployment. Default 0. */
