@@ -30,6 +30,8 @@ Options:
   --fault SPEC                fault rule, repeatable: kind=unavailable,op=allocate,times=2,retryAfterSeconds=1
                               or JSON: {"kind":"reset","method":"POST","path":"^/machines/.+/$","op":"deploy"}
   --deploy-failure-rate R     share of deployments that fail, 0..1 (default 0)
+  --request-timeout-seconds S time to receive a whole request, body included; then 408 (default 60)
+  --max-body-bytes N          largest request body; larger gets 413 at once (default 10485760, MAAS's 10M)
   -h, --help                  show this help
 
 Admin API: <endpoint without /MAAS>/_sim/ (state, requests, faults, machines).
@@ -68,6 +70,8 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
         seed: { type: "string" },
         fault: { type: "string", multiple: true },
         "deploy-failure-rate": { type: "string" },
+        "request-timeout-seconds": { type: "string" },
+        "max-body-bytes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -86,6 +90,9 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
     deployFailureRate: number("deploy-failure-rate", v["deploy-failure-rate"], { min: 0, max: 1, example: "0.1" }),
     stateFile: v.state,
   };
+  const timeoutSeconds = number("request-timeout-seconds", v["request-timeout-seconds"], { min: 0.001, example: "60" });
+  if (timeoutSeconds !== undefined) options.requestTimeoutMs = Math.ceil(timeoutSeconds * 1000);
+  options.maxBodyBytes = number("max-body-bytes", v["max-body-bytes"], { min: 0, integer: true, example: "10485760" });
   if (v["api-key"] !== undefined) {
     try {
       parseApiKey(v["api-key"]);

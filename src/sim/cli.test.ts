@@ -103,6 +103,18 @@ describe("maas-sim command", () => {
     });
   });
 
+  it("takes --request-timeout-seconds and --max-body-bytes", async () => {
+    const r = run(["--port", "0", "--api-key", "CK:TK:TS", "--max-body-bytes", "1024", "--request-timeout-seconds", "30"]);
+    try {
+      const endpoint = /MAAS_ENDPOINT=(\S+)/.exec(await firstLine(r))?.[1] ?? "";
+      const reply = await new TestClient(endpoint, "CK:TK:TS").post("tags/", null, { name: "big", comment: "x".repeat(2048) });
+      assert.equal(reply.status, 413);
+    } finally {
+      stop(r);
+      await r.exited;
+    }
+  });
+
   const badFlags: Array<[string[], RegExp]> = [
     [["--port", "abc"], /--port abc: expected a whole number from 0 to 65535, e\.g\. --port 5240/],
     [["--api-key", "nocolons"], /--api-key: expected consumer_key:token_key:token_secret/],
@@ -111,6 +123,8 @@ describe("maas-sim command", () => {
     [["--fault", "kind=explode"], /--fault: .*kind: write one of latency, unavailable, reset, timeout/],
     [["--maas-version", "banana"], /--maas-version: maasVersion "banana" is not a MAAS version/],
     [["--bogus"], /Unknown option '--bogus'.*maas-sim --help/],
+    [["--request-timeout-seconds", "0"], /--request-timeout-seconds 0: expected a number ≥ 0\.001, e\.g\. --request-timeout-seconds 60/],
+    [["--max-body-bytes", "1.5"], /--max-body-bytes 1\.5: expected a whole number ≥ 0/],
   ];
   for (const [args, message] of badFlags) {
     it(`exits 2 naming the problem for ${args.join(" ")}`, async () => {

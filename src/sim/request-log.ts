@@ -1,8 +1,9 @@
 // The call log of MAAS API requests (admin API GET /_sim/requests, requestLog()).
 // Bounded so a long CI run cannot grow it without limit: at most `maxEntries`
 // entries and about `maxBytes` of parameter text (deploys carry user data, up to
-// the 16 MiB body limit each), the oldest entries going first. The newest entry is
-// always kept, however large, so a test can still see the call it just made.
+// the body limit each, 10 MiB by default), the oldest entries going first. The
+// newest entry is always kept, however large, so a test can still see the call it
+// just made.
 import type { RequestLogEntry } from "./types.ts";
 
 export interface RequestLogLimits {

@@ -1,6 +1,11 @@
 // The HTTP server (node:http): reads each request body, sends /_sim/ to the admin
 // API and /MAAS/api/2.0/ to the MAAS API, and closes cleanly — held ("timeout"
-// fault) and idle keep-alive connections included.
+// fault) and idle keep-alive connections included. Request limits follow the
+// nginx in front of regiond in MAAS 3.x: the snap's nginx.conf sets
+// client_max_body_size 10M (snap/local/tree/usr/share/maas/nginx/nginx.conf),
+// regiond.nginx.conf.template no timeouts, so nginx's 60 s defaults apply. Like
+// nginx, a body over the limit is refused from its Content-Length before it is
+// read, and a client too slow to send its request gets 408.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Clock, TimerHandle } from "../clock/index.ts";
@@ -12,13 +17,22 @@ import { API_ROOT } from "./machine-json.ts";
 // spectrocloud maas-client-go opens a connection per call and never closes it;
 // idle keep-alive sockets are dropped after this, so descriptors do not pile up.
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+// nginx's client_header_timeout and client_body_timeout are 60 s (nginx counts
+// the body's 60 s between two reads; the simulator bounds the whole request,
+// which is simpler and stricter). 10 MiB is far above any deploy's user data.
+const HEADERS_TIMEOUT_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface SimServerDeps {
   api: Omit<ApiDeps, "hold" | "signal">;
   admin: AdminDeps;
   clock: Clock;
   logger: Logger;
+  /** Time to receive a whole request (headers and body): then 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** A larger body is answered 413 at once and the connection closed. */
+  maxBodyBytes: number;
 }
 
 export class SimServer {
@@ -30,13 +44,20 @@ export class SimServer {
   private readonly closing = new AbortController();
 
   constructor(private readonly deps: SimServerDeps) {
-    this.server = createServer((req, res) => {
+    const options = {
+      requestTimeout: deps.requestTimeoutMs,
+      // Node refuses a headers timeout longer than the request timeout.
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, deps.requestTimeoutMs),
+      // Node checks both timeouts on this interval (30 s by default, which would let a
+      // 60 s timeout run to 90 s); a quarter of the timeout, at most 1 s, keeps the cut close.
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(deps.requestTimeoutMs / 4))),
+    };
+    this.server = createServer(options, (req, res) => {
       const work = this.handle(req, res);
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work));
     });
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    this.server.headersTimeout = 60_000;
     this.server.on("connection", (socket: Socket) => {
       this.sockets.add(socket);
       socket.on("close", () => {
@@ -74,23 +95,29 @@ export class SimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The path only: piston accepts oauth_* in the query string, so req.url can hold a token secret.
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const read = await readBody(req, this.deps.maxBodyBytes);
+    if (read.kind === "too-large") {
+      // nginx's client_max_body_size: 413, then close rather than read (and discard) the rest.
+      res.writeHead(413, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end("Request body too large");
+      return;
+    }
+    if (read.kind === "incomplete") {
+      // The client's doing, not ours: it went away, or was too slow and Node answered 408.
+      const level = read.reason === "request timeout" ? "info" : "debug";
+      this.deps.logger[level]({ method: req.method, path, reason: read.reason }, "request body not received");
+      return;
+    }
     try {
-      const body = await readBody(req);
-      if (body === null) {
-        res.writeHead(413, { "Content-Type": "text/plain; charset=utf-8" }).end("Request body too large");
-        return;
-      }
-      const path = (req.url ?? "/").split("?")[0] ?? "/";
       if (path === ADMIN_ROOT || path.startsWith(`${ADMIN_ROOT}/`)) {
-        await handleAdmin(this.deps.admin, req, res, body);
+        await handleAdmin(this.deps.admin, req, res, read.body);
       } else if (path.startsWith(`${API_ROOT}/`)) {
-        await handleApi({ ...this.deps.api, signal: this.closing.signal, hold: (r, ms) => this.hold(r.socket, ms) }, req, res, body);
+        await handleApi({ ...this.deps.api, signal: this.closing.signal, hold: (r, ms) => this.hold(r.socket, ms) }, req, res, read.body);
       } else {
         res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end(`Not Found: the MAAS API is under ${API_ROOT}/ and the simulator's own API under ${ADMIN_ROOT}/`);
       }
     } catch (error) {
-      // The path only: piston accepts oauth_* in the query string, so req.url can hold a token secret.
-      const path = (req.url ?? "/").split("?")[0];
       this.deps.logger.error({ err: error, method: req.method, path }, "simulator request failed");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" }).end("Internal Server Error");
       else res.destroy();
@@ -103,17 +130,40 @@ export class SimServer {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+type BodyRead = { kind: "complete"; body: Buffer } | { kind: "too-large" } | { kind: "incomplete"; reason: string };
+
+/**
+ * The whole body, or why there is none. Over the limit — by Content-Length before a
+ * byte is read, or by the bytes of a chunked body — reading stops at once, so a
+ * large upload (authenticated or not) costs neither memory nor time.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve({ kind: "too-large" });
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      req.pause();
+      chunks.length = 0;
+      resolve({ kind: "too-large" });
+    };
+    const incomplete = (): void => {
+      // Node destroys the socket with ERR_HTTP_REQUEST_TIMEOUT when the request timeout passes.
+      const code = (req.socket.errored as NodeJS.ErrnoException | null)?.code;
+      resolve({ kind: "incomplete", reason: code === "ERR_HTTP_REQUEST_TIMEOUT" ? "request timeout" : "client closed the connection" });
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve({ kind: "complete", body: Buffer.concat(chunks) }));
+    req.once("error", incomplete);
+    req.once("close", () => {
+      if (!req.complete) incomplete();
     });
-    req.on("end", () => resolve(tooLarge ? null : Buffer.concat(chunks)));
-    req.on("error", reject);
   });
 }

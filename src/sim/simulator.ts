@@ -12,7 +12,7 @@ import { featuresOf, parseMaasVersion } from "./maas-version.ts";
 import { loadStateFile, removeStaleTemporaryFiles, StateFileError, StatePersistence } from "./persistence.ts";
 import { Prng } from "./prng.ts";
 import { RequestLog } from "./request-log.ts";
-import { SimServer } from "./server.ts";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, SimServer } from "./server.ts";
 import { Store, type Credential } from "./store.ts";
 import type { RunningSimulator, SimulatorOptions } from "./types.ts";
 
@@ -48,6 +48,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   checkNumber("deployFailureRate", options.deployFailureRate, 0, 1);
   checkNumber("machines", options.machines, 0);
   checkNumber("port", options.port, 0, 65535);
+  checkNumber("requestTimeoutMs", options.requestTimeoutMs, 1);
+  checkNumber("maxBodyBytes", options.maxBodyBytes, 0);
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new Error(`seed must be a whole number; got ${seed}`);
 
@@ -110,6 +112,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     admin: { store, faults, log, machinesPrng: new Prng(seed, "added-machines"), commit },
     clock,
     logger,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   });
   const host = options.host ?? "127.0.0.1";
   let port: number;

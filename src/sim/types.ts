@@ -265,6 +265,10 @@ export interface SimulatorOptions {
    * are written and fsynced there (as MAAS commits before it answers).
    */
   stateFile?: string;
+  /** Time allowed to receive a whole request, headers and body; then 408 and the connection closes. Default 60 000. */
+  requestTimeoutMs?: number;
+  /** Largest request body; a bigger one gets 413 at once and the connection closes. Default 10 MiB (MAAS's nginx). */
+  maxBodyBytes?: number;
   faults?: FaultRule[];
   /** 0..1: share of deployments that end in Failed deployment. Default 0. */
   deployFailureRate?: number;
