@@ -83,17 +83,52 @@ function allocateParams(scope: MachineScope, spec: AllocatedSpec): AllocateParam
   };
 }
 
-/** The machine an earlier pass allocated for us, if MAAS still holds it; extra ones (never expected) are released. */
-async function findHeld(scope: MachineScope): Promise<Machine | undefined> {
+/**
+ * The machine an earlier pass allocated for us, if MAAS still holds one that can still
+ * be deployed. Every other machine held under our agent name (a failed deployment
+ * whose replacement was allocated before a crash, a duplicate) is released, so
+ * nothing stays held that no MaasMachine names.
+ */
+export async function findHeld(scope: MachineScope, options: { except?: string } = {}): Promise<Machine | undefined> {
   const { services } = scope.deps.maas.endpoint();
   const found = await services.machines.list({ agentName: agentName(scope) }, { signal: scope.signal });
-  const held = found.filter((m) => HELD.has(m.status) && m.status !== MachineStatus.FailedDeployment);
-  const [first, ...extra] = held;
-  for (const machine of extra) {
-    scope.log.warn({ systemId: machine.system_id }, "releasing a second MAAS machine held for this MaasMachine");
-    await services.machines.release(machine.system_id, {}, { signal: scope.signal });
+  const held = found.filter((m) => HELD.has(m.status) && m.system_id !== options.except);
+  const adopted = held.find((m) => m.status !== MachineStatus.FailedDeployment);
+  for (const machine of held) {
+    if (machine === adopted) continue;
+    scope.log.warn({ systemId: machine.system_id, state: machine.status_name }, "releasing a MAAS machine held for this MaasMachine that it does not use");
+    await services.machines.release(machine.system_id, { comment: "Released by Cluster API: not used by its MaasMachine" }, { signal: scope.signal });
   }
-  return first;
+  return adopted;
+}
+
+/**
+ * Allocates for this MaasMachine while it still holds `failed`, so MAAS cannot hand the
+ * same machine back; undefined when MAAS has no other machine (409).
+ */
+export async function allocateReplacement(scope: MachineScope, failed: string): Promise<Machine | undefined> {
+  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const existing = await findHeld(scope, { except: failed });
+  if (existing !== undefined) return existing;
+  try {
+    return await scope.deps.maas.endpoint().services.machines.allocate(allocateParams(scope, spec), { signal: scope.signal });
+  } catch (err) {
+    if (err instanceof MaasError && err.code === "Conflict") return undefined;
+    throw reportAllocateFailure(scope, err);
+  }
+}
+
+/** Records the replacement in two writes: systemID cannot change in one (it is immutable once set). */
+export async function switchTo(scope: MachineScope, replacement: Machine): Promise<void> {
+  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  delete scope.maasMachine.spec.systemID;
+  delete scope.maasMachine.spec.providerID;
+  await scope.persist();
+  recordAllocation(scope, replacement, spec);
+  const { watcher } = scope.deps.maas.endpoint();
+  watcher.watch(replacement.system_id, scope.key);
+  watcher.observe(replacement);
+  await scope.persist();
 }
 
 function recordAllocation(scope: MachineScope, machine: Machine, spec: AllocatedSpec): void {

@@ -19,6 +19,7 @@ import {
 import { bootstrapDataSecretName, decodeBootstrapData } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type Machine } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
+import { allocateReplacement, switchTo } from "./allocate.ts";
 import { allocatedSpec, currentSpec, forgetAllocatedSpec } from "./desired.ts";
 import { refuseEphemeral } from "./ephemeral.ts";
 import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
@@ -144,13 +145,35 @@ function checkMemory(scope: MachineScope, machine: Machine, requestedMiB: number
   scope.setCondition({ type: EphemeralMemorySufficientCondition, status: "False", reason: EphemeralMemoryLowReason, message });
 }
 
+/**
+ * A failed deployment: a replacement is allocated while the failed machine is still
+ * held (so MAAS cannot give the same one back), recorded, and only then is the failed
+ * machine released. With no other machine free, the failed one is released and the
+ * next attempt may get it again. Either way the next deploy waits for the backoff.
+ */
 async function replaceFailed(scope: MachineScope, machine: Machine): Promise<Result | void> {
-  const note = `MAAS failed to deploy ${machine.hostname} (${machine.system_id}): ${machine.status_message ?? machine.status_name}. Releasing it and allocating another machine.`;
+  const replacement = await allocateReplacement(scope, machine.system_id).catch((err: unknown) => {
+    throw reportMaasFailure(scope, err, `Allocating a replacement for ${machine.system_id}`);
+  });
+  const next = replacement === undefined ? "no other machine is free, so it may be tried again" : `replacing it with ${replacement.hostname} (${replacement.system_id})`;
+  const note = `MAAS failed to deploy ${machine.hostname} (${machine.system_id}): ${machine.status_message ?? machine.status_name}. Releasing it; ${next}.`;
   scope.event({ type: "Warning", reason: MachineDeployFailedReason, action: "Deploy", note });
   scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineDeployFailedReason, message: note });
-  await releaseAndForget(scope, machine, "its deployment failed");
-  // Back off before the next machine: a thrown error does, and says why in the log.
-  throw new Error(`deployment of ${machine.system_id} failed; released it, will allocate another`);
+  const { services, watcher } = scope.deps.maas.endpoint();
+  if (replacement === undefined) {
+    await releaseAndForget(scope, machine, "its deployment failed");
+  } else {
+    await switchTo(scope, replacement);
+    await services.machines
+      .release(machine.system_id, { comment: "Released by Cluster API: its deployment failed" }, { signal: scope.signal })
+      .catch((err: unknown) => {
+        // Not fatal now that the spec names the replacement: findHeld releases it on a later pass.
+        scope.log.warn({ systemId: machine.system_id, err: err instanceof Error ? err.message : String(err) }, "releasing the failed machine failed");
+      });
+    watcher.unwatch(machine.system_id);
+  }
+  // Back off before the next deploy: a thrown error does, and the log says why.
+  throw new Error(`deployment of ${machine.system_id} failed; ${next}`);
 }
 
 /** Releases the machine and clears its IDs so the next pass allocates afresh (never once provisioned). */

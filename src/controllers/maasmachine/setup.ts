@@ -39,7 +39,8 @@ export function setupMaasMachineController(options: MaasMachineControllerOptions
     maasMachines: manager.informer(MAAS_MACHINE, scope),
     machines: manager.informer(CAPI_MACHINE, scope),
     clusters: manager.informer(CAPI_CLUSTER, scope),
-    secrets: manager.informer(SECRET, withLabel(CLUSTER_SECRETS_SCOPE, scope)),
+    // Not narrowed by the watch filter: bootstrap providers label their Secrets with the cluster name only.
+    secrets: manager.informer(SECRET, CLUSTER_SECRETS_SCOPE),
   };
   const workloadClusters = new WorkloadClusters(caches.secrets);
   const controller = manager.addController({
@@ -55,10 +56,4 @@ export function setupMaasMachineController(options: MaasMachineControllerOptions
     ],
   });
   return { controller, caches, workloadClusters };
-}
-
-/** Both selectors at once: Kubernetes label selectors AND their comma-separated terms. */
-function withLabel(base: InformerScope, extra: InformerScope): InformerScope {
-  const terms = [base.labelSelector, extra.labelSelector].filter((t): t is string => t !== undefined && t !== "");
-  return { ...extra, ...base, ...(terms.length === 0 ? {} : { labelSelector: terms.join(",") }) };
 }

@@ -4,76 +4,27 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { MAAS_CLUSTER, MAAS_MACHINE, type MaasMachine } from "../../../src/api/v1beta1/index.ts";
-import { CAPI_CLUSTER, CAPI_MACHINE, SECRET } from "../../../src/capi/index.ts";
+import { MAAS_MACHINE } from "../../../src/api/v1beta1/index.ts";
+import { CAPI_MACHINE, SECRET } from "../../../src/capi/index.ts";
 import type { KubeClient } from "../../../src/runtime/index.ts";
-import { startCapiManagers, type CapiManagers } from "../../testenv/capi-managers.ts";
-import { useSharedTestEnv, type TestEnvHandle } from "../../testenv/index.ts";
-import {
-  NODE_KIND,
-  adminClient,
-  bootstrapSecret,
-  clusterObject,
-  createNamespace,
-  machineObject,
-  maasClusterObject,
-  maasMachineObject,
-  startProviderManager,
-  startProviderSimulator,
-  waitFor,
-  type ProviderProcess,
-  type Simulator,
-} from "./provider-harness.ts";
-
-const CLOUD_INIT = "#cloud-config\nruncmd:\n  - [sh, -c, 'echo joined']\n";
+import type { TestEnvHandle } from "../../testenv/index.ts";
+import { CLOUD_INIT, NODE_KIND, Testbed, createNamespace, waitFor, type Simulator } from "./provider-harness.ts";
 
 describe("MaasMachine with the Cluster API core manager", () => {
-  let env: TestEnvHandle;
+  const bed = new Testbed({ prefix: "mm-capi" });
   let client: KubeClient;
   let sim: Simulator;
-  let capi: CapiManagers | undefined;
-  let provider: ProviderProcess | undefined;
+  let env: TestEnvHandle;
 
   before(async () => {
-    env = await useSharedTestEnv();
-    client = adminClient(env.kubeConfig());
-    sim = await startProviderSimulator();
-    capi = await startCapiManagers({ kubeconfigPath: env.kubeconfigPath, managers: ["core"], extraArgs: { core: ["--sync-period=30s"] } });
-    provider = await startProviderManager({ kubeconfigPath: env.kubeconfigPath, sim });
+    await bed.start();
+    ({ client, sim, env } = bed);
   });
+  after(() => bed.stop());
 
-  after(async () => {
-    await provider?.stop();
-    await capi?.stop();
-    await sim.close();
-    await env.stop();
-  });
-
-  /** A Cluster whose MaasCluster reports provisioned, so CAPI lets its Machines go ahead. */
-  async function readyCluster(namespace: string, name: string): Promise<void> {
-    await client.create(CAPI_CLUSTER, clusterObject(namespace, name));
-    await client.create(MAAS_CLUSTER, maasClusterObject(namespace, name, { controlPlaneEndpoint: { host: "10.0.0.10", port: 6443 } }));
-    await waitFor(`Cluster ${name} infrastructure provisioned`, async () => {
-      const cluster = await client.get(CAPI_CLUSTER, { namespace, name });
-      if (cluster.status?.initialization?.infrastructureProvisioned === true) return true;
-      // Until the MaasCluster has its own controller here, the test provisions it.
-      await client.patch(MAAS_CLUSTER, { namespace, name }, { status: { ready: true, initialization: { provisioned: true } } }, { subresource: "status" });
-      return false;
-    });
-  }
-
-  async function machineWithData(namespace: string, cluster: string, name: string, spec: Parameters<typeof maasMachineObject>[2], machine: Partial<Parameters<typeof machineObject>[0]> = {}): Promise<void> {
-    await client.create(SECRET, bootstrapSecret(namespace, `${name}-bootstrap`, cluster, CLOUD_INIT));
-    await client.create(MAAS_MACHINE, maasMachineObject(namespace, name, spec));
-    await client.create(CAPI_MACHINE, machineObject({ namespace, name, cluster, dataSecretName: `${name}-bootstrap`, ...machine }));
-  }
-
-  async function readyMaasMachine(namespace: string, name: string): Promise<MaasMachine> {
-    return waitFor(`MaasMachine ${name} Ready`, async () => {
-      const m = await client.get(MAAS_MACHINE, { namespace, name });
-      return m.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? m : undefined;
-    });
-  }
+  const readyCluster = (ns: string, name: string) => bed.readyCluster(ns, name);
+  const machineWithData = (...args: Parameters<Testbed["machineWithData"]>) => bed.machineWithData(...args);
+  const readyMaasMachine = (ns: string, name: string) => bed.readyMaasMachine(ns, name);
 
   function deployCall(systemId: string) {
     return sim.requestLog().find((e) => e.op === "deploy" && e.path.endsWith(`/machines/${systemId}/`) && e.status === 200);
@@ -96,7 +47,7 @@ describe("MaasMachine with the Cluster API core manager", () => {
       assert.equal(maasMachine.status?.machineState, "Deployed");
       assert.deepEqual(maasMachine.status?.addresses?.map((a) => a.type).sort(), ["Hostname", "InternalDNS", "InternalIP"]);
 
-      const allocations = sim.requestLog().filter((e) => e.op === "allocate" && e.status === 200 && String(e.params.agent_name).includes(`/${ns}/cp-0/`));
+      const allocations = bed.allocationsFor(ns, "cp-0");
       assert.equal(allocations.length, 1, "exactly one allocation");
       assert.deepEqual(
         { cpu: allocations[0]?.params.cpu_count, mem: allocations[0]?.params.mem, tags: allocations[0]?.params.tags, pool: allocations[0]?.params.pool, zone: allocations[0]?.params.zone },

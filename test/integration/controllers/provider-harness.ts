@@ -7,12 +7,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { API_VERSION, MAAS_CLUSTER, MAAS_MACHINE, kindSpec, type MaasMachineSpec } from "../../../src/api/v1beta1/index.ts";
+import { API_VERSION, MAAS_CLUSTER, MAAS_MACHINE, kindSpec, type MaasMachine, type MaasMachineSpec } from "../../../src/api/v1beta1/index.ts";
 import { CAPI_CLUSTER, CAPI_MACHINE, NODE, SECRET, type Cluster, type Machine, type Secret } from "../../../src/capi/index.ts";
 import { KubeClient, KubeTransport, type KubeObject } from "../../../src/runtime/index.ts";
 import { startSimulator } from "../../../src/sim/index.ts";
 import type { SimulatorOptions } from "../../../src/sim/types.ts";
+import { startCapiManagers, type CapiManagers } from "../../testenv/capi-managers.ts";
 import { Child } from "../../testenv/children.ts";
+import { useSharedTestEnv, type TestEnvHandle } from "../../testenv/index.ts";
 import { repoRoot } from "../../testenv/binaries.ts";
 import { freePorts } from "../../testenv/ports.ts";
 
@@ -70,6 +72,8 @@ export interface ProviderProcess {
 export async function startProviderManager(options: {
   kubeconfigPath: string;
   sim: Simulator;
+  /** Objects this manager reconciles carry cluster.x-k8s.io/watch-filter=<value> (other files' leftovers do not). */
+  watchFilter: string;
   args?: readonly string[];
   env?: Record<string, string>;
 }): Promise<ProviderProcess> {
@@ -84,6 +88,7 @@ export async function startProviderManager(options: {
       `--kubeconfig=${options.kubeconfigPath}`,
       `--health-probe-bind-address=127.0.0.1:${String(probePort)}`,
       "--metrics-bind-address=0",
+      `--watch-filter=${options.watchFilter}`,
       ...(options.args ?? []),
     ],
     logPath,
@@ -134,20 +139,29 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 // ── Object builders: what CAPI users and CAPI itself write ──────────────────────
 
-export function clusterObject(namespace: string, name: string): Cluster {
+/** A watch-filter value unique to one test file. */
+export function newWatchFilter(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
+function filtered(filter: string, labels: Record<string, string> = {}): Record<string, string> {
+  return { "cluster.x-k8s.io/watch-filter": filter, ...labels };
+}
+
+export function clusterObject(filter: string, namespace: string, name: string): Cluster {
   return {
     apiVersion: "cluster.x-k8s.io/v1beta2",
     kind: "Cluster",
-    metadata: { name, namespace },
+    metadata: { name, namespace, labels: filtered(filter) },
     spec: { infrastructureRef: { apiGroup: "infrastructure.cluster.x-k8s.io", kind: "MaasCluster", name } },
   };
 }
 
-export function maasClusterObject(namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject & { spec: Record<string, unknown> } {
+export function maasClusterObject(filter: string, namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject & { spec: Record<string, unknown> } {
   return {
     apiVersion: API_VERSION,
     kind: "MaasCluster",
-    metadata: { name, namespace, labels: { "cluster.x-k8s.io/cluster-name": name } },
+    metadata: { name, namespace, labels: filtered(filter, { "cluster.x-k8s.io/cluster-name": name }) },
     spec: { dnsDomain: "maas.test", ...spec },
   };
 }
@@ -163,6 +177,7 @@ export function bootstrapSecret(namespace: string, name: string, cluster: string
 }
 
 export function machineObject(options: {
+  filter: string;
   namespace: string;
   name: string;
   cluster: string;
@@ -177,7 +192,7 @@ export function machineObject(options: {
     metadata: {
       name: options.name,
       namespace: options.namespace,
-      labels: { "cluster.x-k8s.io/cluster-name": options.cluster, ...options.labels },
+      labels: filtered(options.filter, { "cluster.x-k8s.io/cluster-name": options.cluster, ...options.labels }),
       ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
     },
     spec: {
@@ -189,11 +204,122 @@ export function machineObject(options: {
   };
 }
 
-export function maasMachineObject(namespace: string, name: string, spec: Partial<MaasMachineSpec> = {}): KubeObject & { spec: MaasMachineSpec } {
+export function maasMachineObject(filter: string, namespace: string, name: string, spec: Partial<MaasMachineSpec> = {}): KubeObject & { spec: MaasMachineSpec } {
   return {
     apiVersion: API_VERSION,
     kind: "MaasMachine",
-    metadata: { name, namespace },
+    metadata: { name, namespace, labels: filtered(filter) },
     spec: { minCPU: 2, minMemory: 4096, image: "ubuntu/jammy", ...spec },
   };
+}
+
+// ── A whole test bed: control plane, CAPI core, simulator, our manager ──────────
+
+export interface TestbedOptions {
+  prefix: string;
+  simulator?: Partial<SimulatorOptions>;
+  managerArgs?: readonly string[];
+  /** Start the real CAPI core manager (default true). */
+  capiCore?: boolean;
+}
+
+export const CLOUD_INIT = "#cloud-config\nruncmd:\n  - [sh, -c, 'echo joined']\n";
+
+export class Testbed {
+  readonly filter: string;
+  env!: TestEnvHandle;
+  client!: KubeClient;
+  sim!: Simulator;
+  capi: CapiManagers | undefined;
+  provider: ProviderProcess | undefined;
+
+  constructor(private readonly options: TestbedOptions) {
+    this.filter = newWatchFilter(options.prefix);
+  }
+
+  async start(): Promise<void> {
+    this.env = await useSharedTestEnv();
+    this.client = adminClient(this.env.kubeConfig());
+    this.sim = await startProviderSimulator(this.options.simulator);
+    if (this.options.capiCore !== false) {
+      this.capi = await startCapiManagers({
+        kubeconfigPath: this.env.kubeconfigPath,
+        managers: ["core"],
+        extraArgs: { core: ["--sync-period=30s", `--watch-filter=${this.filter}`] },
+      });
+    }
+    await this.startManager();
+  }
+
+  async startManager(): Promise<void> {
+    this.provider = await startProviderManager({
+      kubeconfigPath: this.env.kubeconfigPath,
+      sim: this.sim,
+      watchFilter: this.filter,
+      ...(this.options.managerArgs === undefined ? {} : { args: this.options.managerArgs }),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.provider?.stop();
+    await this.capi?.stop();
+    await this.sim.close();
+    await this.env.stop();
+  }
+
+  /** A Cluster whose MaasCluster reports provisioned, so CAPI lets its Machines go ahead. */
+  async readyCluster(namespace: string, name: string): Promise<void> {
+    const { client } = this;
+    await client.create(CAPI_CLUSTER, clusterObject(this.filter, namespace, name));
+    await client.create(MAAS_CLUSTER, maasClusterObject(this.filter, namespace, name, { controlPlaneEndpoint: { host: "10.0.0.10", port: 6443 } }));
+    await waitFor(`Cluster ${name} infrastructure provisioned`, async () => {
+      const cluster = await client.get(CAPI_CLUSTER, { namespace, name });
+      if (cluster.status?.initialization?.infrastructureProvisioned === true) return true;
+      if (this.capi === undefined) {
+        await client.patch(CAPI_CLUSTER, { namespace, name }, { status: { initialization: { infrastructureProvisioned: true } } }, { subresource: "status" });
+      }
+      await client.patch(MAAS_CLUSTER, { namespace, name }, { status: { ready: true, initialization: { provisioned: true } } }, { subresource: "status" });
+      return false;
+    });
+  }
+
+  /** A bootstrap Secret, a MaasMachine and the Machine that owns it (CAPI sets the owner reference). */
+  async machineWithData(
+    namespace: string,
+    cluster: string,
+    name: string,
+    spec: Partial<MaasMachineSpec>,
+    machine: Partial<Parameters<typeof machineObject>[0]> = {},
+  ): Promise<void> {
+    await this.client.create(SECRET, bootstrapSecret(namespace, `${name}-bootstrap`, cluster, CLOUD_INIT));
+    await this.client.create(MAAS_MACHINE, maasMachineObject(this.filter, namespace, name, spec));
+    await this.client.create(CAPI_MACHINE, machineObject({ filter: this.filter, namespace, name, cluster, dataSecretName: `${name}-bootstrap`, ...machine }));
+  }
+
+  async maasMachine(namespace: string, name: string): Promise<MaasMachine> {
+    return this.client.get(MAAS_MACHINE, { namespace, name });
+  }
+
+  /** Waits until the MaasMachine's condition `type` has `reason` (or status True when reason is "True"). */
+  async waitForCondition(namespace: string, name: string, type: string, reason: string, timeoutMs = 60_000): Promise<MaasMachine> {
+    return waitFor(`MaasMachine ${name} ${type}=${reason}`, async () => {
+      const m = await this.maasMachine(namespace, name);
+      const condition = m.status?.conditions?.find((c) => c.type === type);
+      return (reason === "True" ? condition?.status === "True" : condition?.reason === reason) ? m : undefined;
+    }, timeoutMs);
+  }
+
+  async readyMaasMachine(namespace: string, name: string, timeoutMs = 60_000): Promise<MaasMachine> {
+    return this.waitForCondition(namespace, name, "Ready", "True", timeoutMs);
+  }
+
+  /** The simulator's successful calls of `op` made for this MaasMachine (by its agent_name). */
+  allocationsFor(namespace: string, name: string) {
+    return this.sim.requestLog().filter((e) => e.op === "allocate" && e.status === 200 && String(e.params.agent_name).includes(`/${namespace}/${name}/`));
+  }
+
+  /** MAAS machines the simulator has allocated or deployed (owner set). */
+  heldMachines() {
+    return this.sim.state().machines.filter((m) => m.owner !== null);
+  }
 }
