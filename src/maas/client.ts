@@ -8,7 +8,7 @@ import { normaliseEndpoint, parseApiKey } from "./credentials.ts";
 import { MaasDnsResourcesService, type DnsResourcesService } from "./dns-resources.ts";
 import { MaasDomainsService, type DomainsService } from "./domains.ts";
 import { MaasConfigError } from "./errors.ts";
-import { MaasHttp } from "./http.ts";
+import { MaasHttp, type MaasResponseEvent } from "./http.ts";
 import { MaasMachinesService, type MachinesService } from "./machines.ts";
 import { MaasResourcePoolsService, type ResourcePoolsService } from "./resource-pools.ts";
 import { resolveRetryOptions, type RetryOptions } from "./retry.ts";
@@ -48,6 +48,13 @@ export interface MaasClientOptions {
    */
   insecureSkipTlsVerify?: boolean;
   userAgent?: string;
+  /**
+   * Called once per attempt (a retried call reports each try) with the templated
+   * operation, e.g. "POST machines/{system_id}/?op=deploy", the HTTP status or error
+   * code and the duration: for request metrics. Never given parameters, headers or
+   * bodies. A hook that throws is logged and ignored.
+   */
+  onResponse?: (event: MaasResponseEvent) => void;
 }
 
 /** Every MAAS concern the provider uses; reconcilers take this, or one member of it. */
@@ -100,6 +107,7 @@ export class MaasClient implements MaasServices {
       keepAlive: options.keepAlive ?? true,
       userAgent: options.userAgent ?? "cluster-api-provider-maas",
       ...(logger === undefined ? {} : { logger }),
+      ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
       tls,
     });
     this.version = new MaasVersionService(this.#http);

@@ -7,7 +7,7 @@
 // src/maasserver/api/dnsresources.py, DNSResourceHandler.ip_addresses).
 import { Type } from "@sinclair/typebox";
 import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
-import { segment } from "./form.ts";
+import { resourcePath } from "./form.ts";
 import { Nullable, openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
 
@@ -72,8 +72,7 @@ export class MaasDnsResourcesService implements DnsResourcesService {
   }
 
   async get(id: number, call?: CallOptions): Promise<DnsResource> {
-    const path = `dnsresources/${segment(id)}/`;
-    return requestObject(this.#http, DnsResourceSchema, { method: "GET", path, ...callFields(call) });
+    return requestObject(this.#http, DnsResourceSchema, { method: "GET", ...dnsResourcePath(id), ...callFields(call) });
   }
 
   async create(params: CreateDnsResourceParams, call?: CallOptions): Promise<DnsResource> {
@@ -90,10 +89,9 @@ export class MaasDnsResourcesService implements DnsResourcesService {
   }
 
   async update(id: number, params: UpdateDnsResourceParams, call?: CallOptions): Promise<DnsResource> {
-    const path = `dnsresources/${segment(id)}/`;
     return requestObject(this.#http, DnsResourceSchema, {
       method: "PUT",
-      path,
+      ...dnsResourcePath(id),
       ...callFields(call),
       form: {
         fqdn: params.fqdn,
@@ -104,8 +102,12 @@ export class MaasDnsResourcesService implements DnsResourcesService {
   }
 
   async delete(id: number, call?: CallOptions): Promise<void> {
-    await this.#http.request({ method: "DELETE", path: `dnsresources/${segment(id)}/`, ...callFields(call) });
+    await this.#http.request({ method: "DELETE", ...dnsResourcePath(id), ...callFields(call) });
   }
+}
+
+function dnsResourcePath(id: number): { path: string; route: string } {
+  return resourcePath("dnsresources/{id}/", { id });
 }
 
 /** The record's IPs as plain strings, whichever item shape MAAS sent. */

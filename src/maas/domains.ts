@@ -1,7 +1,7 @@
 // DNS domains: where the control-plane record <cluster>.<domain> lives.
 import { Type } from "@sinclair/typebox";
 import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
-import { segment } from "./form.ts";
+import { resourcePath } from "./form.ts";
 import { Nullable, openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
 
@@ -43,8 +43,7 @@ export class MaasDomainsService implements DomainsService {
   }
 
   async get(id: number, call?: CallOptions): Promise<Domain> {
-    const path = `domains/${segment(id)}/`;
-    return requestObject(this.#http, DomainSchema, { method: "GET", path, ...callFields(call) });
+    return requestObject(this.#http, DomainSchema, { method: "GET", ...resourcePath("domains/{id}/", { id }), ...callFields(call) });
   }
 
   async create(params: CreateDomainParams, call?: CallOptions): Promise<Domain> {

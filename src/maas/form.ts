@@ -30,3 +30,19 @@ export function segment(value: string | number): string {
   if (text === "") throw new TypeError("MAAS path segment must not be empty");
   return encodeURIComponent(text);
 }
+
+/**
+ * A request path from one of MAAS's URI templates (urls_api.py names them, e.g.
+ * "machines/{system_id}/") and the values for its placeholders. `path` holds each value
+ * as one escaped segment; `route` is the template itself, which names the operation for
+ * metrics without a label value per machine. Both come from one template so they cannot
+ * disagree.
+ */
+export function resourcePath(template: string, values: Readonly<Record<string, string | number>>): { path: string; route: string } {
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new TypeError(`MAAS path template ${template} has no value for {${name}}`);
+    return segment(value);
+  });
+  return { path, route: template };
+}

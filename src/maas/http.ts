@@ -30,6 +30,12 @@ export interface MaasRequest {
   method: MaasMethod;
   /** Below the API root, e.g. "machines/abc123/"; a trailing slash is added when missing. */
   path: string;
+  /**
+   * `path` as MAAS's URI template, e.g. "machines/{system_id}/", when `path` holds IDs or
+   * names (form.ts resourcePath gives both). It names the operation in onResponse events,
+   * so a metric gets one series per operation rather than one per machine.
+   */
+  route?: string;
   /** MAAS's `op`, sent in the query string. */
   op?: string;
   /** Query parameters (GET filters). */
@@ -65,6 +71,24 @@ export interface MaasRequester {
   request(request: MaasRequest): Promise<MaasAnswer>;
 }
 
+/**
+ * One attempt of a MAAS call, for metrics: what was called and how it ended. It never
+ * holds parameters, headers or bodies, and `operation` never holds IDs.
+ */
+export interface MaasResponseEvent {
+  /** The templated call, e.g. "POST machines/{system_id}/?op=deploy" (see describeOperation). */
+  operation: string;
+  method: MaasMethod;
+  /** The HTTP status, when MAAS answered. */
+  status?: number;
+  /** The MaasError code when the attempt failed, e.g. "Conflict", "Timeout", "Network". */
+  code?: string;
+  /** From sending the attempt to its outcome, in milliseconds (fractional). */
+  durationMs: number;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+}
+
 export interface MaasHttpOptions {
   apiRoot: URL;
   credentials: MaasCredentials;
@@ -78,6 +102,8 @@ export interface MaasHttpOptions {
   tls?: AgentTlsOptions;
   userAgent: string;
   nonce?: () => string;
+  /** Called once per attempt; see MaasResponseEvent. */
+  onResponse?: (event: MaasResponseEvent) => void;
 }
 
 interface RawResponse {
@@ -112,6 +138,7 @@ export class MaasHttp implements MaasRequester {
   async request(request: MaasRequest): Promise<MaasAnswer> {
     const path = normalisePath(request.path);
     const op = describeRequest(request);
+    const operation = describeOperation(request);
     const url = new URL(path, this.#options.apiRoot);
     url.search = encodeQuery(request.op, request.query);
     const body = request.method === "POST" || request.method === "PUT" ? encodeForm(request.form) : undefined;
@@ -125,7 +152,11 @@ export class MaasHttp implements MaasRequester {
       try {
         const raw = await this.#exchange({ method: request.method, url, body, op, signal });
         this.#log({ method: request.method, path, op: request.op, status: raw.status, startedAt, attempt });
-        if (raw.status >= 200 && raw.status < 300) return { status: raw.status, json: decodeJson(op, raw, (text) => this.#scrub(text)) };
+        if (raw.status >= 200 && raw.status < 300) {
+          const answer = { status: raw.status, json: decodeJson(op, raw, (text) => this.#scrub(text)) };
+          this.#report({ operation, method: request.method, status: raw.status, startedAt, attempt });
+          return answer;
+        }
         const text = this.#scrub(raw.text);
         throw errorFromResponse({
           op,
@@ -140,6 +171,7 @@ export class MaasHttp implements MaasRequester {
           this.#log({ method: request.method, path, op: request.op, code: error.code, startedAt, attempt });
         }
       }
+      this.#report({ operation, method: request.method, status: error.status, code: error.code, startedAt, attempt });
       const decision = decideRetry({ error, idempotent, attempt, options: retry, random });
       if (!decision.retry) throw error;
       this.#options.logger?.debug(
@@ -254,6 +286,29 @@ export class MaasHttp implements MaasRequester {
     return text.replace(this.#scrubber, "[REDACTED]");
   }
 
+  /**
+   * Tells onResponse how one attempt ended. The hook is the caller's metrics code: if it
+   * throws, that is logged and ignored, because it must neither fail nor retry a call
+   * MAAS may already have carried out.
+   */
+  #report(entry: { operation: string; method: MaasMethod; status?: number | undefined; code?: string | undefined; startedAt: number; attempt: number }): void {
+    const { onResponse, logger } = this.#options;
+    if (onResponse === undefined) return;
+    const event: MaasResponseEvent = {
+      operation: entry.operation,
+      method: entry.method,
+      ...(entry.status === undefined ? {} : { status: entry.status }),
+      ...(entry.code === undefined ? {} : { code: entry.code }),
+      durationMs: performance.now() - entry.startedAt,
+      attempt: entry.attempt,
+    };
+    try {
+      onResponse(event);
+    } catch (err) {
+      logger?.warn({ err, operation: entry.operation }, "MAAS onResponse hook threw; ignored");
+    }
+  }
+
   #log(entry: {
     method: MaasMethod;
     path: string;
@@ -273,10 +328,25 @@ function normalisePath(path: string): string {
   return trimmed.endsWith("/") ? trimmed : `${trimmed}/`;
 }
 
-/** "POST machines/?op=allocate": path and op only, never parameters or headers. */
+/**
+ * "POST machines/abc123/?op=deploy": path and op only, never parameters or headers. The
+ * label errors carry, so that an error names the machine it is about.
+ */
 export function describeRequest(request: Pick<MaasRequest, "method" | "path" | "op">): string {
-  const path = normalisePath(request.path);
-  return request.op === undefined ? `${request.method} ${path}` : `${request.method} ${path}?op=${request.op}`;
+  return formatOperation(request.method, request.path, request.op);
+}
+
+/**
+ * "POST machines/{system_id}/?op=deploy": describeRequest's form over the request's route,
+ * for metrics, where an ID in the label would make a series per machine.
+ */
+export function describeOperation(request: Pick<MaasRequest, "method" | "path" | "route" | "op">): string {
+  return formatOperation(request.method, request.route ?? request.path, request.op);
+}
+
+function formatOperation(method: MaasMethod, rawPath: string, op: string | undefined): string {
+  const path = normalisePath(rawPath);
+  return op === undefined ? `${method} ${path}` : `${method} ${path}?op=${op}`;
 }
 
 function decodeJson(op: string, raw: RawResponse, scrub: (text: string) => string): unknown {

@@ -27,7 +27,7 @@ export {
   type FieldErrors,
 } from "./errors.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
-export type { CallOptions } from "./http.ts";
+export type { CallOptions, MaasResponseEvent } from "./http.ts";
 export type { UnknownFields } from "./validate.ts";
 export {
   compareMaasVersions,

@@ -236,7 +236,7 @@ describe("MachinesService", () => {
       const { requester, machines } = service();
       await machines.release("4y3h7n", { erase: true, quickErase: true, force: false, comment: "bye" });
       assert.deepEqual(requester.requests[0], {
-        method: "POST", path: "machines/4y3h7n/", op: "release",
+        method: "POST", path: "machines/4y3h7n/", route: "machines/{system_id}/", op: "release",
         form: { erase: "true", quick_erase: "true", secure_erase: undefined, force: undefined, comment: "bye" },
       });
     });
@@ -254,7 +254,7 @@ describe("MachinesService", () => {
     it("updates with PUT and MAAS's field names", async () => {
       const { requester, machines } = service();
       await machines.update("4y3h7n", { hostname: "new-name", swapSize: 1024 });
-      assert.deepEqual(requester.requests[0], { method: "PUT", path: "machines/4y3h7n/", form: { hostname: "new-name", swap_size: 1024 } });
+      assert.deepEqual(requester.requests[0], { method: "PUT", path: "machines/4y3h7n/", route: "machines/{system_id}/", form: { hostname: "new-name", swap_size: 1024 } });
     });
   });
 });

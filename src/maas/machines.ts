@@ -5,7 +5,7 @@
 // refused by older MAAS versions even when false.
 import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
 import { MaasBadRequestError } from "./errors.ts";
-import { segment } from "./form.ts";
+import { resourcePath } from "./form.ts";
 import { MachineSchema, type Machine } from "./machine.ts";
 import { parseImageName } from "./version.ts";
 import { requestList, requestObject } from "./typed-request.ts";
@@ -128,8 +128,7 @@ export class MaasMachinesService implements MachinesService {
   }
 
   async get(systemId: string, call?: CallOptions): Promise<Machine> {
-    const path = machinePath(systemId);
-    return requestObject(this.#http, MachineSchema, { method: "GET", path, ...callFields(call) });
+    return requestObject(this.#http, MachineSchema, { method: "GET", ...machinePath(systemId), ...callFields(call) });
   }
 
   async allocate(params: AllocateParams = {}, call?: CallOptions): Promise<Machine> {
@@ -190,23 +189,21 @@ export class MaasMachinesService implements MachinesService {
   }
 
   async update(systemId: string, params: UpdateMachineParams, call?: CallOptions): Promise<Machine> {
-    const path = machinePath(systemId);
     return requestObject(this.#http, MachineSchema, {
       method: "PUT",
-      path,
+      ...machinePath(systemId),
       form: { hostname: params.hostname, swap_size: params.swapSize },
       ...callFields(call),
     });
   }
 
   async #post(systemId: string, op: string, form: Record<string, string | number | undefined>, call: CallOptions | undefined): Promise<Machine> {
-    const path = machinePath(systemId);
-    return requestObject(this.#http, MachineSchema, { method: "POST", path, op, form, ...callFields(call) });
+    return requestObject(this.#http, MachineSchema, { method: "POST", ...machinePath(systemId), op, form, ...callFields(call) });
   }
 }
 
-function machinePath(systemId: string): string {
-  return `machines/${segment(systemId)}/`;
+function machinePath(systemId: string): { path: string; route: string } {
+  return resourcePath("machines/{system_id}/", { system_id: systemId });
 }
 
 /** "true" when set, otherwise not sent. */

@@ -2,7 +2,7 @@
 // `resourcepool/{id}/` (singular); the default pool is id 0, "Default pool".
 import { Type } from "@sinclair/typebox";
 import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
-import { segment } from "./form.ts";
+import { resourcePath } from "./form.ts";
 import { openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
 
@@ -32,7 +32,6 @@ export class MaasResourcePoolsService implements ResourcePoolsService {
   }
 
   async get(idOrName: number | string, call?: CallOptions): Promise<ResourcePool> {
-    const path = `resourcepool/${segment(idOrName)}/`;
-    return requestObject(this.#http, ResourcePoolSchema, { method: "GET", path, ...callFields(call) });
+    return requestObject(this.#http, ResourcePoolSchema, { method: "GET", ...resourcePath("resourcepool/{id}/", { id: idOrName }), ...callFields(call) });
   }
 }

@@ -116,14 +116,14 @@ describe("DnsResourcesService", () => {
     await dns.update(12, { ipAddresses: ["10.0.0.13"] });
     assert.deepEqual(requester.requests, [
       { method: "POST", path: "dnsresources/", form: { fqdn: "capi-cluster.maas", ip_addresses: "10.0.0.11 10.0.0.12", address_ttl: 30 } },
-      { method: "PUT", path: "dnsresources/12/", form: { fqdn: undefined, ip_addresses: "10.0.0.13", address_ttl: undefined } },
+      { method: "PUT", path: "dnsresources/12/", route: "dnsresources/{id}/", form: { fqdn: undefined, ip_addresses: "10.0.0.13", address_ttl: undefined } },
     ]);
   });
 
   it("treats an empty answer to DELETE as success", async () => {
     const requester = new RecordingRequester(() => undefined);
     await new MaasDnsResourcesService(requester).delete(12);
-    assert.deepEqual(requester.requests, [{ method: "DELETE", path: "dnsresources/12/" }]);
+    assert.deepEqual(requester.requests, [{ method: "DELETE", path: "dnsresources/12/", route: "dnsresources/{id}/" }]);
   });
 });
 
@@ -156,8 +156,8 @@ describe("TagsService", () => {
     assert.deepEqual(await tags.addMachines("cp", ["a1", "b2"]), { added: 2, removed: 0 });
     assert.deepEqual(await tags.removeMachines("cp", ["a1"]), { added: 0, removed: 1 });
     assert.deepEqual(requester.requests, [
-      { method: "POST", path: "tags/cp/", op: "update_nodes", form: { add: ["a1", "b2"] } },
-      { method: "POST", path: "tags/cp/", op: "update_nodes", form: { remove: ["a1"] } },
+      { method: "POST", path: "tags/cp/", route: "tags/{name}/", op: "update_nodes", form: { add: ["a1", "b2"] } },
+      { method: "POST", path: "tags/cp/", route: "tags/{name}/", op: "update_nodes", form: { remove: ["a1"] } },
     ]);
   });
 });

@@ -3,7 +3,7 @@
 // admin only (403 otherwise).
 import { Type } from "@sinclair/typebox";
 import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
-import { segment } from "./form.ts";
+import { resourcePath } from "./form.ts";
 import { Nullable, openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
 
@@ -51,8 +51,7 @@ export class MaasTagsService implements TagsService {
   }
 
   async get(name: string, call?: CallOptions): Promise<Tag> {
-    const path = `tags/${segment(name)}/`;
-    return requestObject(this.#http, TagSchema, { method: "GET", path, ...callFields(call) });
+    return requestObject(this.#http, TagSchema, { method: "GET", ...tagPath(name), ...callFields(call) });
   }
 
   async create(params: CreateTagParams, call?: CallOptions): Promise<Tag> {
@@ -65,7 +64,7 @@ export class MaasTagsService implements TagsService {
   }
 
   async delete(name: string, call?: CallOptions): Promise<void> {
-    await this.#http.request({ method: "DELETE", path: `tags/${segment(name)}/`, ...callFields(call) });
+    await this.#http.request({ method: "DELETE", ...tagPath(name), ...callFields(call) });
   }
 
   addMachines(tag: string, systemIds: readonly string[], call?: CallOptions): Promise<TagMembershipChange> {
@@ -77,7 +76,10 @@ export class MaasTagsService implements TagsService {
   }
 
   async #updateNodes(tag: string, form: { add?: readonly string[]; remove?: readonly string[] }, call: CallOptions | undefined): Promise<TagMembershipChange> {
-    const path = `tags/${segment(tag)}/`;
-    return requestObject(this.#http, UpdateNodesResultSchema, { method: "POST", path, op: "update_nodes", form, ...callFields(call) });
+    return requestObject(this.#http, UpdateNodesResultSchema, { method: "POST", ...tagPath(tag), op: "update_nodes", form, ...callFields(call) });
   }
+}
+
+function tagPath(name: string): { path: string; route: string } {
+  return resourcePath("tags/{name}/", { name });
 }

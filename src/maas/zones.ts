@@ -2,7 +2,7 @@
 // a providerID (maas:///<zone>/<system-id>).
 import { Type } from "@sinclair/typebox";
 import { callFields, type CallOptions, type MaasRequester } from "./http.ts";
-import { segment } from "./form.ts";
+import { resourcePath } from "./form.ts";
 import { openObject, type MaasObject } from "./validate.ts";
 import { requestList, requestObject } from "./typed-request.ts";
 
@@ -32,7 +32,6 @@ export class MaasZonesService implements ZonesService {
   }
 
   async get(name: string, call?: CallOptions): Promise<Zone> {
-    const path = `zones/${segment(name)}/`;
-    return requestObject(this.#http, ZoneSchema, { method: "GET", path, ...callFields(call) });
+    return requestObject(this.#http, ZoneSchema, { method: "GET", ...resourcePath("zones/{name}/", { name }), ...callFields(call) });
   }
 }

@@ -27,7 +27,7 @@ describe("MaasMachine with the Cluster API core manager", () => {
   const readyMaasMachine = (ns: string, name: string) => bed.readyMaasMachine(ns, name);
 
   function deployCall(systemId: string) {
-    return sim.requestLog().find((e) => e.op === "deploy" && e.path.endsWith(`/machines/${systemId}/`) && e.status === 200);
+    return sim.requestLog().findLast((e) => e.op === "deploy" && e.path.endsWith(`/machines/${systemId}/`) && e.status === 200);
   }
 
   describe("when spec.ephemeral is true", () => {

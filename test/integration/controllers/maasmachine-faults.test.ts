@@ -41,7 +41,7 @@ describe("MaasMachine under faults", () => {
       assert.equal(flipped.status?.deploymentTarget, "memory");
       assert.equal(plain.status?.deploymentTarget, "disk");
       const deploys = bed.sim.requestLog().filter((e) => e.op === "deploy" && e.status === 200);
-      const flags = (systemId: string | undefined) => deploys.find((e) => e.path.endsWith(`/${systemId ?? ""}/`))?.params.ephemeral_deploy;
+      const flags = (systemId: string | undefined) => deploys.findLast((e) => e.path.endsWith(`/${systemId ?? ""}/`))?.params.ephemeral_deploy;
       assert.equal(flags(flipped.spec.systemID), "true");
       assert.equal(flags(plain.spec.systemID), undefined);
       await releaseAll(ns, ["flipped", "plain"]);

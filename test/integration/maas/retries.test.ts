@@ -1,6 +1,6 @@
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MaasError, MaasNetworkError, MaasTimeoutError, type MaasClient } from "../../../src/maas/index.ts";
+import { MaasError, MaasNetworkError, MaasTimeoutError, type MaasClient, type MaasResponseEvent } from "../../../src/maas/index.ts";
 import { AGENT, RecordingClock, clientFor, drive, logEntries, startTestSimulator, type Simulator } from "./sim-harness.ts";
 
 const TIMEOUT_MS = 5000;
@@ -31,6 +31,25 @@ describe("retries and timeouts against the simulator", () => {
   afterEach(() => {
     maas.close();
     sim.clearFaults();
+  });
+
+  describe("reporting attempts to onResponse", () => {
+    it("reports each attempt with the templated operation and how it ended", async () => {
+      const events: MaasResponseEvent[] = [];
+      const counted = clientFor(sim, { clock, onResponse: (event) => events.push(event) });
+      try {
+        const [machine] = await setup.machines.list({ hostnames: ["cp-1"] });
+        assert.ok(machine);
+        sim.setFaults([{ method: "GET", path: "^/machines/[^/]+/$", kind: "unavailable", times: 1 }]);
+        await drive(counted.machines.get(machine.system_id), { clock });
+        assert.deepEqual(events.map(({ durationMs: _durationMs, ...rest }) => rest), [
+          { operation: "GET machines/{system_id}/", method: "GET", status: 503, code: "Unavailable", attempt: 1 },
+          { operation: "GET machines/{system_id}/", method: "GET", status: 200, attempt: 2 },
+        ]);
+      } finally {
+        counted.close();
+      }
+    });
   });
 
   describe("when MAAS answers 503", () => {
