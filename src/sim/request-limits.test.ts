@@ -79,6 +79,33 @@ describe("request limits", () => {
     });
   });
 
+  describe("when a client asks first (Expect: 100-continue, as curl does for large bodies)", () => {
+    it("answers 413 instead of inviting a body over the limit", { timeout: 10_000 }, async () => {
+      const c = await open(h.sim.port, head([`Content-Length: ${LIMIT + 1}`, "Expect: 100-continue"]));
+      try {
+        await until(() => c.received().includes("\r\n\r\n"), 5_000, "an answer to the headers");
+        assert.match(c.received(), /^HTTP\/1\.1 413 /);
+        await c.closed;
+      } finally {
+        c.socket.destroy();
+      }
+    });
+
+    it("invites a body within the limit, and serves the request", { timeout: 10_000 }, async () => {
+      const c = await open(h.sim.port, head(["Content-Length: 3", "Expect: 100-continue"]));
+      try {
+        await until(() => c.received().includes("\r\n\r\n"), 5_000, "100 Continue");
+        assert.match(c.received(), /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+        c.socket.write("a=b");
+        await until(() => /\r\n\r\nHTTP\/1\.1 \d{3} [\s\S]*\r\n\r\n/.test(c.received()), 5_000, "the answer");
+        // Unauthenticated machines/ goes to MAAS's anonymous handler: routed, so the body was read.
+        assert.match(c.received(), /\r\n\r\nHTTP\/1\.1 400 [\s\S]*Unrecognised signature: method=POST op=allocate$/);
+      } finally {
+        c.socket.destroy();
+      }
+    });
+  });
+
   describe("when a chunked body grows past the limit", () => {
     it("answers 413 and closes the connection without reading the rest", { timeout: 10_000 }, async () => {
       const c = await open(h.sim.port, head(["Transfer-Encoding: chunked"]));

@@ -52,10 +52,17 @@ export class SimServer {
       // 60 s timeout run to 90 s); a quarter of the timeout, at most 1 s, keeps the cut close.
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(deps.requestTimeoutMs / 4))),
     };
-    this.server = createServer(options, (req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse): void => {
       const work = this.handle(req, res);
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work));
+    };
+    this.server = createServer(options, serve);
+    // curl sends Expect: 100-continue before a large body. Like nginx, refuse a body
+    // over the limit instead of inviting it; otherwise invite it, as Node would.
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      if (!declaresTooLarge(req, deps.maxBodyBytes)) res.writeContinue();
+      serve(req, res);
     });
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     this.server.on("connection", (socket: Socket) => {
@@ -130,6 +137,11 @@ export class SimServer {
   }
 }
 
+function declaresTooLarge(req: IncomingMessage, maxBytes: number): boolean {
+  const declared = req.headers["content-length"];
+  return declared !== undefined && Number(declared) > maxBytes;
+}
+
 type BodyRead = { kind: "complete"; body: Buffer } | { kind: "too-large" } | { kind: "incomplete"; reason: string };
 
 /**
@@ -138,8 +150,7 @@ type BodyRead = { kind: "complete"; body: Buffer } | { kind: "too-large" } | { k
  * large upload (authenticated or not) costs neither memory nor time.
  */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
-  const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.resolve({ kind: "too-large" });
+  if (declaresTooLarge(req, maxBytes)) return Promise.resolve({ kind: "too-large" });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
