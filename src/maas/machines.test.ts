@@ -148,14 +148,14 @@ describe("MachinesService", () => {
       const { requester, machines } = service(() => readyMachine({ status: 10, status_name: "Allocated", owner: "admin" }));
       const machine = await machines.allocate({
         cpuCount: 2, memoryMiB: 4096, tags: ["cp"], notTags: ["gpu"], zone: "zone-a", pool: "default",
-        systemId: "4y3h7n", name: "stable-fox", agentName: "capi:ns/m1", comment: "for ns/m1",
+        systemId: "4y3h7n", name: "stable-fox", storage: "root:40(ssd),data:500", agentName: "capi:ns/m1", comment: "for ns/m1",
       });
       assert.equal(machine.status, MachineStatus.Allocated);
       assert.deepEqual(requester.requests[0], {
         method: "POST", path: "machines/", op: "allocate", idempotent: false,
         form: {
           cpu_count: 2, mem: 4096, tags: ["cp"], not_tags: ["gpu"], zone: "zone-a", pool: "default",
-          system_id: "4y3h7n", name: "stable-fox", agent_name: "capi:ns/m1", comment: "for ns/m1", dry_run: undefined,
+          system_id: "4y3h7n", name: "stable-fox", storage: "root:40(ssd),data:500", agent_name: "capi:ns/m1", comment: "for ns/m1", dry_run: undefined,
         },
       });
     });

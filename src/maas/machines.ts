@@ -35,6 +35,15 @@ export interface AllocateParams {
   systemId?: string;
   /** Hostname or FQDN. */
   name?: string;
+  /**
+   * MAAS's storage constraint, sent as is: comma-separated `[label:]size[(tag,...)]`
+   * entries, sizes in decimal GB (10^9 bytes, not GiB). The first entry is the disk
+   * holding the root filesystem; each further entry needs another, unused disk (a
+   * `partition` tag asks for a partition instead). E.g. `root:40(ssd),data:500`.
+   * MAAS answers BadRequest (field `storage`) for a malformed value
+   * (node_constraint_filter_forms.py storage_validator, nodes_by_storage).
+   */
+  storage?: string;
   /** Stored on the machine; `list({ agentName })` finds it again. */
   agentName?: string;
   comment?: string;
@@ -148,6 +157,7 @@ export class MaasMachinesService implements MachinesService {
         pool: params.pool,
         system_id: params.systemId,
         name: params.name,
+        storage: params.storage,
         agent_name: params.agentName,
         comment: params.comment,
         dry_run: flag(params.dryRun),

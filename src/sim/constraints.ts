@@ -7,6 +7,7 @@ import type { FormParams } from "./http/form-params.ts";
 import type { VersionFeatures } from "./maas-version.ts";
 import { pyFloat } from "./python-format.ts";
 import { STATUS_SHORT_NAMES } from "./status.ts";
+import { matchStorage, storageEntries, storageError, type DeviceKey } from "./storage.ts";
 import type { Store } from "./store.ts";
 import type { SimMachine } from "./types.ts";
 
@@ -27,7 +28,7 @@ const READ_FIELDS = [
   "not_agent_name", "status", "not_status", "simple_status", "not_simple_status",
 ];
 // Known MAAS constraints the simulator has no model for: refused loudly, never ignored.
-const UNSIMULATED = new Set(["fabrics", "not_fabrics", "fabric_classes", "not_fabric_classes", "subnets", "not_subnets", "link_speed", "vlans", "not_vlans", "storage", "interfaces", "devices"]);
+const UNSIMULATED = new Set(["fabrics", "not_fabrics", "fabric_classes", "not_fabric_classes", "subnets", "not_subnets", "link_speed", "vlans", "not_vlans", "interfaces", "devices"]);
 const SIMPLE_STATUS: Record<string, number[]> = {
   allocated: [10, 5], broken: [8], commissioning: [1], deployed: [6], deploying: [9],
   failed: [2, 11, 13, 15, 18, 20, 22], new: [0], ready: [4], releasing: [12, 14],
@@ -40,6 +41,8 @@ export interface Constraints {
   matches: Predicate;
   /** describe_constraints(): Juju-style, sorted, e.g. "cpu_count=4.0 tags=gpu". */
   describe: string;
+  /** The devices a `storage` constraint took on a matching machine; undefined without one. */
+  storage?: (m: SimMachine) => ReadonlyMap<DeviceKey, string> | undefined;
 }
 
 export function parseConstraints(store: Store, f: VersionFeatures, data: FormParams, form: "acquire" | "read"): Constraints {
@@ -54,8 +57,18 @@ export function parseConstraints(store: Store, f: VersionFeatures, data: FormPar
   const zoneName = (m: SimMachine): string => store.zoneById(m.zoneId)?.name ?? "";
   const poolName = (m: SimMachine): string => store.poolById(m.poolId)?.name ?? "";
   const domainName = (m: SimMachine): string => store.domainById(m.domainId)?.name ?? "";
+  let storage = "";
 
   for (const field of fields) {
+    if (field === "storage") {
+      // A CharField: Django takes the last value, stripped, and runs storage_validator
+      // only on a non-empty one; describe_constraints shows it as given.
+      storage = (data.get(field) ?? "").trim();
+      const problem = storage === "" ? undefined : storageError(storage);
+      if (problem !== undefined) err(field, problem);
+      described[field] = storage;
+      continue;
+    }
     const vs = values(field).filter((v) => v !== "" || field === "tags");
     if (vs.length === 0) continue;
     if (UNSIMULATED.has(field)) throw unsupported(`the ${field} constraint`);
@@ -202,12 +215,22 @@ export function parseConstraints(store: Store, f: VersionFeatures, data: FormPar
     if (!fields.includes(key) && !IGNORED_FIELDS.has(key)) (errors[key] ??= []).push("No such constraint.");
   }
   if (Object.keys(errors).length > 0) throw validationErrors(errors);
-  const describe = Object.keys(described)
+  // filter_by_storage runs only once the form is valid (its float() failure is a 500).
+  const entries = storage === "" ? undefined : storageEntries(storage);
+  if (entries !== undefined) preds.push((m) => matchStorage(m, entries) !== undefined);
+  return {
+    matches: (m) => preds.every((p) => p(m)),
+    describe: describeOf(described),
+    ...(entries === undefined ? {} : { storage: (m: SimMachine) => matchStorage(m, entries) }),
+  };
+}
+
+function describeOf(described: Record<string, string>): string {
+  return Object.keys(described)
     .sort()
     .filter((k) => described[k] !== "")
     .map((k) => `${k}=${described[k]}`)
     .join(" ");
-  return { matches: (m) => preds.every((p) => p(m)), describe };
 }
 
 function checkChoices(vs: string[], choices: string[], field: string, err: (f: string, m: string) => void, prefix: string): void {

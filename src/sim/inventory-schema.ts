@@ -103,10 +103,13 @@ function checkMachine(v: Checker, item: unknown, path: string): void {
   if (o.memoryMiB !== undefined) v.int(o.memoryMiB, `${path}.memoryMiB`, 1, "MiB as a number, e.g. memoryMiB: 8192");
   v.list(o.disks, `${path}.disks`, (disk, p) => {
     const d = v.object(disk, p);
-    v.onlyKnown(d, p, ["name", "sizeGB", "model"]);
+    v.onlyKnown(d, p, ["name", "sizeGB", "model", "tags"]);
     v.number(d.sizeGB, `${p}.sizeGB`, 1, "decimal GB, e.g. sizeGB: 500");
     if (d.name !== undefined) v.name(d.name, `${p}.name`, /^[a-z0-9]+$/, "e.g. sda");
     v.optString(d.model, `${p}.model`);
+    // Storage constraints split their tag lists on "," and end them at ")", so a tag
+    // holding either could never be asked for.
+    v.list(d.tags, `${p}.tags`, (x, q) => v.name(x, q, TAG_NAME, "letters, digits, '-' or '_', e.g. tags: [ssd]"));
   });
   if (o.architecture !== undefined) v.name(o.architecture, `${path}.architecture`, /^[a-z0-9_]+\/[a-z0-9._-]+$/i, "arch/subarch such as amd64/generic");
   for (const k of ["zone", "pool", "domain", "powerType", "owner", "osystem", "distroSeries", "description"]) v.optString(o[k], `${path}.${k}`);

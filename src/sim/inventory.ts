@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { InventoryError, validateInventory } from "./inventory-schema.ts";
 import { Prng } from "./prng.ts";
 import { MachineStatus, STATUS_SHORT_NAMES } from "./status.ts";
+import { DEFAULT_DISK_TAGS } from "./storage.ts";
 import type { Credential, StoreData, Store } from "./store.ts";
 import type { Inventory, InventoryBootResource, InventoryMachine, SimBootResource, SimMachine, SimulatorState } from "./types.ts";
 
@@ -153,6 +154,7 @@ export function machineFromSpec(data: StoreData, spec: InventoryMachine, rng: Pr
     model: d.model ?? "QEMU HARDDISK",
     serial: `SIM${systemId.toUpperCase()}${i}`,
     partitionId: nextId(data, "partition"),
+    tags: [...(d.tags ?? DEFAULT_DISK_TAGS)],
   }));
   return {
     systemId, hostname, domainId, description: spec.description ?? "",

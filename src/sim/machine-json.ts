@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { VersionFeatures } from "./maas-version.ts";
 import { statusName } from "./status.ts";
+import { diskTags, rootPartitionSizeBytes } from "./storage.ts";
 import { fqdnOf, type Store } from "./store.ts";
 import type { SimDisk, SimMachine } from "./types.ts";
 
@@ -72,7 +73,7 @@ function interfaceJson(store: Store, m: SimMachine): Record<string, unknown> {
 // whatever is on the physical disks; see osOnDisk for that.
 function blockDeviceJson(m: SimMachine, disk: SimDisk, index: number): Record<string, unknown> {
   const base = {
-    firmware_version: "2.5+", system_id: m.systemId, tags: ["ssd"],
+    firmware_version: "2.5+", system_id: m.systemId, tags: [...diskTags(disk)],
     id_path: `/dev/disk/by-id/wwn-0x${createHash("sha1").update(disk.serial).digest("hex").slice(0, 16)}`,
     size: disk.sizeBytes, block_size: 512, type: "physical", uuid: null, filesystem: null,
     model: disk.model, storage_pool: null, id: disk.id, path: `/dev/disk/by-dname/${disk.name}`,
@@ -82,7 +83,7 @@ function blockDeviceJson(m: SimMachine, disk: SimDisk, index: number): Record<st
   if (index !== 0) {
     return { ...base, partitions: [], partition_table_type: null, available_size: disk.sizeBytes, used_size: 0, used_for: "Unused" };
   }
-  const partSize = Math.max(0, disk.sizeBytes - 8 * 1024 * 1024);
+  const partSize = rootPartitionSizeBytes(disk);
   return {
     ...base,
     partitions: [{

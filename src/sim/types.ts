@@ -48,8 +48,12 @@ export interface InventoryMachine {
   cpuCount?: number;
   cpuSpeedMhz?: number;
   memoryMiB?: number;
-  /** Disks in decimal GB; [] makes a diskless machine. Default: one 500 GB disk. */
-  disks?: Array<{ name?: string; sizeGB: number; model?: string }>;
+  /**
+   * Disks in decimal GB, the first holding the root filesystem; [] makes a diskless
+   * machine. Default: one 500 GB disk. `tags` are the block device's tags that MAAS's
+   * storage constraint matches, e.g. ["ssd"] (the default) or ["rotary", "7200rpm"].
+   */
+  disks?: Array<{ name?: string; sizeGB: number; model?: string; tags?: string[] }>;
   architecture?: string;
   zone?: string;
   pool?: string;
@@ -162,6 +166,8 @@ export interface SimDisk {
   model: string;
   serial: string;
   partitionId: number;
+  /** Block device tags; absent (state files from before disks had tags) means ["ssd"]. */
+  tags?: string[];
 }
 
 /** A transition the lifecycle will apply at dueAtMs (simulator clock). */

@@ -7,6 +7,7 @@ import { optionalStringBool } from "../http/validators.ts";
 import { machineJson } from "../machine-json.ts";
 import { pyListOfLists } from "../python-format.ts";
 import { MachineStatus } from "../status.ts";
+import { storageByLabel } from "../storage.ts";
 import { hasNodePermission, userOf, type ApiRequest, type ApiResult, type HandlerEnv } from "./context.ts";
 
 /** GET machines/: ReadNodesForm over the query; visible machines in id order. */
@@ -38,6 +39,9 @@ export function allocate(env: HandlerEnv, req: ApiRequest): ApiResult {
   const verbose = optionalStringBool(body, "verbose", false);
   const dryRun = optionalStringBool(body, "dry_run", false);
   const c = parseConstraints(store, f, body, "acquire");
+  // verbose_storage is nodes_by_storage's whole answer, keyed by MAAS's internal node
+  // ids, which no other part of the API shows: there is nothing faithful to put there.
+  if (verbose && c.storage !== undefined) throw unsupported("verbose=true together with the storage constraint");
   const candidates = store.state.machines
     .filter((m) => m.status === MachineStatus.READY && !m.locked && hasNodePermission(user, m, "edit") && c.matches(m))
     .sort(byCost);
@@ -58,6 +62,10 @@ export function allocate(env: HandlerEnv, req: ApiRequest): ApiResult {
     store.changed();
   }
   const constraintsByType: Record<string, unknown> = verbose ? { verbose_storage: {}, verbose_interfaces: {} } : {};
+  // MachinesHandler.allocate: the storage matches of the chosen machine, label → device keys.
+  const storage = c.storage?.(machine);
+  const storageByType = storage === undefined ? undefined : storageByLabel(storage);
+  if (storageByType !== undefined) constraintsByType.storage = storageByType;
   return { json: machineJson(store, f, machine, { constraintsByType }) };
 }
 

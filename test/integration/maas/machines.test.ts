@@ -116,6 +116,30 @@ describe("machines against the simulator", () => {
       assert.equal(logEntries(sim, "POST", /^\/machines\/$/, "allocate").length, 1);
     });
 
+    describe("by storage", () => {
+      it("sends MAAS's storage constraint: the root disk first, then a further unused disk", async () => {
+        const machine = await maas.machines.allocate({ storage: "root:400,data:1500(rotary)", dryRun: true });
+        assert.equal(machine.hostname, "big-2");
+        const [call] = logEntries(sim, "POST", /^\/machines\/$/, "allocate");
+        assert.deepEqual(call?.params, { storage: "root:400,data:1500(rotary)", dry_run: "true" });
+        const byType = machine.constraints_by_type as { storage?: Record<string, unknown[]> } | undefined;
+        assert.deepEqual(Object.keys(byType?.storage ?? {}), ["root", "data"]);
+      });
+
+      it("reads sizes in decimal GB: a 500 GB root disk meets root:500, not root:500.1", async () => {
+        assert.equal((await maas.machines.allocate({ storage: "root:500", tags: ["small"], dryRun: true })).hostname, "small-1");
+        await assert.rejects(maas.machines.allocate({ storage: "root:500.1" }), { code: "Conflict", status: 409 });
+      });
+
+      it("answers BadRequest naming storage for a malformed value", async () => {
+        await assert.rejects(maas.machines.allocate({ storage: "root: 40" }), (error: unknown) => {
+          assert.ok(error instanceof MaasBadRequestError);
+          assert.deepEqual(error.fieldErrors, { storage: ['Malformed storage constraint, "root: 40".'] });
+          return true;
+        });
+      });
+    });
+
     it("answers BadRequest with field errors for an unknown tag", async () => {
       await assert.rejects(maas.machines.allocate({ tags: ["no-such-tag"] }), (error: unknown) => {
         assert.ok(error instanceof MaasBadRequestError);

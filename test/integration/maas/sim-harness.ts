@@ -30,7 +30,8 @@ export async function startTestSimulator(): Promise<Simulator> {
         { hostname: "cp-1", cpuCount: 4, memoryMiB: 8192, zone: "zone-a", pool: "capi", tags: ["control-plane"] },
         { hostname: "cp-2", cpuCount: 4, memoryMiB: 8192, zone: "zone-b", pool: "capi", tags: ["control-plane"] },
         { hostname: "big-1", cpuCount: 16, memoryMiB: 65536, zone: "zone-b", tags: [] },
-        { hostname: "big-2", cpuCount: 16, memoryMiB: 65536, zone: "zone-a", tags: [] },
+        // The only machine with a second disk (every other has one 500 GB disk), for storage constraints.
+        { hostname: "big-2", cpuCount: 16, memoryMiB: 65536, zone: "zone-a", tags: [], disks: [{ sizeGB: 500 }, { sizeGB: 2000, tags: ["rotary"] }] },
       ],
     },
   });
