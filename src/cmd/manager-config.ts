@@ -66,8 +66,9 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// Kubernetes' own limits: a namespace is a DNS label (63), most other names a DNS subdomain (253).
+const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export function parseManagerConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ManagerConfig | "help" {
@@ -98,7 +99,9 @@ export function parseManagerConfig(argv: readonly string[], env: NodeJS.ProcessE
       },
     }));
   } catch (err) {
-    throw new ConfigError(`${err instanceof Error ? err.message : String(err)}; see --help for the flags`);
+    // parseArgs explains some refusals over several lines; the caller prints exactly one.
+    const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ").replace(/\.$/, "");
+    throw new ConfigError(`${message}; see --help for the flags`);
   }
   if (values.help === true) return "help";
   const str = (name: string): string | undefined => {
@@ -161,7 +164,7 @@ function parseCredentials(secret: string | undefined, env: NodeJS.ProcessEnv): M
 }
 
 function requireMatch(flag: string, value: string, pattern: RegExp, what: string): void {
-  if (!pattern.test(value) || value.length > 253) throw new ConfigError(`${flag} ${JSON.stringify(value)}: expected ${what}`);
+  if (!pattern.test(value)) throw new ConfigError(`${flag} ${JSON.stringify(value)}: expected ${what}`);
 }
 
 function nonEmpty(flag: string, value: string | undefined, what: string): string | undefined {
