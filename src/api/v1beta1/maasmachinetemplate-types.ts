@@ -3,7 +3,7 @@
 // machine offers, so node groups can scale from zero.
 import { Type } from "@sinclair/typebox";
 import type { Static } from "@sinclair/typebox";
-import { ObjectMetaSchema, TemplateMetadataSchema } from "./common-types.ts";
+import { ObjectMetaSchema, TemplateMetadataSchema, conditionsSchema } from "./common-types.ts";
 import { AGE_COLUMN } from "./crd-source.ts";
 import type { CrdSource, PrinterColumn } from "./crd-source.ts";
 import { API_VERSION, GROUP, VERSION } from "./groupversion.ts";
@@ -52,6 +52,23 @@ export const MaasMachineTemplateStatusSchema = Type.Object(
         },
         { description: "nodeInfo tells the cluster autoscaler the architecture and OS of a node from this template." },
       ),
+    ),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        description: "observedGeneration is the metadata.generation capacity and nodeInfo were last computed for.",
+        format: "int64",
+        minimum: 0,
+      }),
+    ),
+    lastRefreshTime: Type.Optional(
+      Type.String({
+        description:
+          "lastRefreshTime is when MAAS last answered the dry-run allocation for observedGeneration; absent while capacity comes from the template's minimums because MAAS could not be asked. The controller asks again once the refresh interval has passed or the spec changes.",
+        format: "date-time",
+      }),
+    ),
+    conditions: Type.Optional(
+      conditionsSchema("conditions are CapacityReady (where capacity came from), MaasReachable and Paused."),
     ),
   },
   { description: "MaasMachineTemplateStatus is what the cluster autoscaler reads about this template." },
