@@ -92,8 +92,9 @@ async function deploy(scope: MachineScope, machine: Machine, options: NormalOpti
     if (spec.ephemeral && err instanceof MaasError && err.code === "BadRequest") {
       // MAAS's own refusal (3.5+: "Deployment to memory not supported for …"; 2.7–3.4: the
       // Bionic rule): terminal, and the machine goes back so nothing stays held.
-      refuseEphemeral(scope, { source: "maas", message: `MAAS refused to deploy into memory: ${err.body ?? err.message}` });
+      // Released first: that write moves the generation, and the refusal must hold for the new one.
       await releaseAndForget(scope, machine, "MAAS refused to deploy it into memory");
+      refuseEphemeral(scope, { source: "maas", message: `MAAS refused to deploy into memory: ${err.body ?? err.message}` });
       return;
     }
     throw reportMaasFailure(scope, err, `Deploying ${machine.system_id}`);

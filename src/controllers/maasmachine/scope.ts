@@ -94,6 +94,8 @@ export class MachineScope {
   async persist(): Promise<void> {
     const written = await this.patchHelper.patch(this.maasMachine);
     this.maasMachine.metadata.resourceVersion = written.metadata.resourceVersion;
+    // Our own spec write moves the generation; conditions set after it observe the new one.
+    this.maasMachine.metadata.generation = written.metadata.generation;
   }
 
   /** Summarises Ready from the conditions it is made of, then writes whatever changed. */
