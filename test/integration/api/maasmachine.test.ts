@@ -42,6 +42,7 @@ describe("MaasMachine on the API server", () => {
         tags: ["gpu", "rack-1"],
         failureDomain: "zone-a",
         ephemeral: true,
+        releasePolicy: "secure-erase",
       };
       await api.create("maasmachines", machine("full", full));
       const got = await api.get<StoredMachine>("maasmachines", "full");
@@ -76,6 +77,7 @@ describe("MaasMachine on the API server", () => {
       ["an image with shell characters", { image: "jammy;rm" }, ["spec.image", "should match"]],
       ['ephemeral: "yes"', { ephemeral: "yes" }, ["spec.ephemeral", "boolean"]],
       ["duplicate tags", { tags: ["a", "a"] }, ["spec.tags[1]", "Duplicate value"]],
+      ["an unknown releasePolicy", { releasePolicy: "shred" }, ["spec.releasePolicy", "none", "quick-erase", "secure-erase"]],
     ];
     for (const [name, override, fragments] of cases) {
       it(`refuses ${name}`, async () => {

@@ -53,7 +53,7 @@ describe("templates on the API server", () => {
       const got = await api.get<StoredMachineTemplate>("maasmachinetemplates", "workers");
       assert.deepEqual(got.spec.template, {
         metadata,
-        spec: { minCPU: 4, minMemory: 8192, image: "noble", tags: ["w"], ephemeral: false },
+        spec: { minCPU: 4, minMemory: 8192, image: "noble", tags: ["w"], ephemeral: false, releasePolicy: "none" },
       });
     });
 
