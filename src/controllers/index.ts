@@ -5,6 +5,7 @@
 import type { InformerScope, Manager } from "../runtime/index.ts";
 import type { ControllerDeps } from "./shared/deps.ts";
 import { setupMaasMachineController, type MaasMachineController } from "./maasmachine/setup.ts";
+import { setupMaasMachineTemplateController, type MaasMachineTemplateController } from "./maasmachinetemplate/setup.ts";
 
 export { DEFAULT_SETTINGS, type ControllerDeps, type ProviderSettings } from "./shared/deps.ts";
 export { MaasConnection, MaasNotConfiguredError, type MaasCredentials, type MaasEndpoint } from "./shared/maas-connection.ts";
@@ -12,6 +13,7 @@ export { MachineWatcher, type MachineSnapshot } from "./shared/machine-watcher.t
 export { createProviderMetrics, type ProviderMetrics } from "./shared/metrics.ts";
 export { WorkloadClusters } from "./shared/workload-clusters.ts";
 export { setupMaasMachineController, type MaasMachineController } from "./maasmachine/setup.ts";
+export { setupMaasMachineTemplateController, type MaasMachineTemplateController } from "./maasmachinetemplate/setup.ts";
 
 export interface ProviderControllersOptions {
   manager: Manager;
@@ -24,10 +26,13 @@ export interface ProviderControllersOptions {
 
 export interface ProviderControllers {
   machines: MaasMachineController;
+  templates: MaasMachineTemplateController;
 }
 
 export function setupProviderControllers(options: ProviderControllersOptions): ProviderControllers {
   const { manager, deps, scope } = options;
   const machines = setupMaasMachineController({ manager, deps, scope, workers: options.machineConcurrency });
-  return { machines };
+  // Templates are few and each refresh is one dry-run allocate: the cluster concurrency is plenty.
+  const templates = setupMaasMachineTemplateController({ manager, deps, scope, workers: options.clusterConcurrency });
+  return { machines, templates };
 }

@@ -76,8 +76,10 @@ function allocateParams(scope: MachineScope, spec: AllocatedSpec): AllocateParam
     ...(tags.length === 0 ? {} : { tags }),
     ...(maasMachine.spec.resourcePool === undefined ? {} : { pool: maasMachine.spec.resourcePool }),
     ...(zone === undefined || zone === "" ? {} : { zone }),
-    // MAAS's storage constraint: "<label>:<size in GB>"; the first entry is the root disk.
-    ...(spec.minDiskSize === undefined ? {} : { storage: `root:${spec.minDiskSize}` }),
+    // MAAS's storage constraint is "<label>:<size in GB>" (decimal, 1000^3 bytes:
+    // node_constraint_filter_forms.py) and its first entry is the device holding "/";
+    // minDiskSize is GiB, so it is converted and rounded up to a whole GB.
+    ...(spec.minDiskSize === undefined ? {} : { storage: `root:${String(Math.ceil(spec.minDiskSize * 1.073741824))}` }),
     agentName: agentName(scope),
     comment: `Cluster API MaasMachine ${maasMachine.metadata.namespace ?? ""}/${maasMachine.metadata.name}`,
   };

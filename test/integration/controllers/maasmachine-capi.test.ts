@@ -34,7 +34,7 @@ describe("MaasMachine with the Cluster API core manager", () => {
     it("allocates with the constraints, deploys into memory with exactly the bootstrap data, and CAPI copies the providerID", async () => {
       const ns = await createNamespace(client, "mm-ephemeral");
       await readyCluster(ns, "c1");
-      await machineWithData(ns, "c1", "cp-0", { ephemeral: true, minCPU: 2, minMemory: 8192, tags: ["control-plane"], resourcePool: "capi" }, {
+      await machineWithData(ns, "c1", "cp-0", { ephemeral: true, minCPU: 2, minMemory: 8192, minDiskSize: 20, tags: ["control-plane"], resourcePool: "capi" }, {
         failureDomain: "zone-b",
         labels: { "cluster.x-k8s.io/control-plane": "" },
       });
@@ -50,8 +50,16 @@ describe("MaasMachine with the Cluster API core manager", () => {
       const allocations = bed.allocationsFor(ns, "cp-0");
       assert.equal(allocations.length, 1, "exactly one allocation");
       assert.deepEqual(
-        { cpu: allocations[0]?.params.cpu_count, mem: allocations[0]?.params.mem, tags: allocations[0]?.params.tags, pool: allocations[0]?.params.pool, zone: allocations[0]?.params.zone },
-        { cpu: "2", mem: "8192", tags: "control-plane", pool: "capi", zone: "zone-b" },
+        {
+          cpu: allocations[0]?.params.cpu_count,
+          mem: allocations[0]?.params.mem,
+          tags: allocations[0]?.params.tags,
+          pool: allocations[0]?.params.pool,
+          zone: allocations[0]?.params.zone,
+          storage: allocations[0]?.params.storage,
+        },
+        // 20 GiB is 21.5 GB: MAAS's storage sizes are decimal.
+        { cpu: "2", mem: "8192", tags: "control-plane", pool: "capi", zone: "zone-b", storage: "root:22" },
       );
       const deploy = deployCall(systemId);
       assert.equal(deploy?.params.ephemeral_deploy, "true");
