@@ -102,12 +102,7 @@ async function deploy(scope: MachineScope, machine: Machine, options: NormalOpti
   watcher.observe(deployed);
   reportObserved(scope, deployed);
   scope.log.info({ systemId: deployed.system_id, target: spec.ephemeral ? "memory" : "disk" }, "deploying MAAS machine");
-  scope.event({
-    type: "Normal",
-    reason: MachineDeployingReason,
-    action: "Deploy",
-    note: `Deploying MAAS machine ${deployed.hostname} (${deployed.system_id}) ${spec.ephemeral ? "into memory" : "to disk"} with ${spec.image}`,
-  });
+  // No Event here: the condition says it, and the Deployed event follows; one write less per machine.
   scope.setCondition({
     type: MachineDeployedCondition,
     status: "False",
