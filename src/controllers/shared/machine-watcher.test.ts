@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { FakeClock } from "../../clock/index.ts";
-import { MachineStatus, MaasUnavailableError, type Machine, type MachineFilters, type MachinesService } from "../../maas/index.ts";
-import type { CallOptions } from "../../maas/index.ts";
+import { MachineStatus, MaasUnavailableError, type CallOptions, type Machine, type MachineFilters, type MachinesService } from "../../maas/index.ts";
 import { createLogger } from "../../observability/index.ts";
 import { MachineWatcher, type MachineWatcherOptions } from "./machine-watcher.ts";
 
@@ -10,25 +9,12 @@ const FAST_MS = 100;
 const SLOW_MS = 1000;
 const SETTLE_MS = 50;
 
+/** A Deployed machine as MAAS lists it, with `overrides`. */
 function machine(id: string, overrides: Partial<Machine> = {}): Machine {
   return {
-    system_id: id,
-    hostname: id,
-    fqdn: `${id}.maas`,
-    status: MachineStatus.Deployed,
-    status_name: "Deployed",
-    status_message: null,
-    power_state: "on",
-    cpu_count: 4,
-    memory: 8192,
-    zone: { name: "zone-a" },
-    pool: { name: "default" },
-    tag_names: [],
-    ip_addresses: ["10.0.0.1"],
-    osystem: "ubuntu",
-    distro_series: "jammy",
-    owner: "admin",
-    ephemeral_deploy: false,
+    system_id: id, hostname: id, fqdn: `${id}.maas`, status: MachineStatus.Deployed, status_name: "Deployed", status_message: null,
+    power_state: "on", cpu_count: 4, memory: 8192, zone: { name: "zone-a" }, pool: { name: "default" }, tag_names: [],
+    ip_addresses: ["10.0.0.1"], osystem: "ubuntu", distro_series: "jammy", owner: "admin", ephemeral_deploy: false,
     ...overrides,
   };
 }
