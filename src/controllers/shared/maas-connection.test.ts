@@ -32,6 +32,7 @@ describe("MaasConnection", () => {
   // is above zero), machines/ an empty list.
   let maas: ScriptedServer;
   let versionFailures = 0;
+  let versionText = "3.5.4";
   let admin: MaasCredentials;
   let operator: MaasCredentials;
   let b: Bed;
@@ -43,7 +44,7 @@ describe("MaasConnection", () => {
         versionFailures--;
         return text(res, 503, "MAAS is starting");
       }
-      return json(res, 200, { version: "3.5.4", subversion: "", capabilities: [] });
+      return json(res, 200, { version: versionText, subversion: "", capabilities: [] });
     });
     admin = { endpoint: maas.url, apiKey: API_KEY };
     operator = { endpoint: maas.url, apiKey: OPERATOR_KEY };
@@ -55,6 +56,7 @@ describe("MaasConnection", () => {
   beforeEach(() => {
     b?.connection.close();
     versionFailures = 0;
+    versionText = "3.5.4";
     maas.requests.length = 0;
     const clock = new FakeClock(0);
     const clients: CountingClient[] = [];
@@ -217,6 +219,16 @@ describe("MaasConnection", () => {
       const version = await endpoint.version();
       assert.equal(version.raw.startsWith("3.5.4"), true);
       await endpoint.version();
+      assert.equal(versionReads(), 2);
+    });
+
+    it("refuses a version it cannot parse, and reads it again on the next call", async () => {
+      versionText = "unknown";
+      b.connection.configure(admin);
+      const endpoint = b.connection.endpoint();
+      await assert.rejects(endpoint.version(), /cannot be parsed: "unknown"/);
+      versionText = "3.6.1";
+      assert.equal((await endpoint.version()).minor, 6);
       assert.equal(versionReads(), 2);
     });
 
