@@ -104,3 +104,5 @@ export const DNSResourceFailedReason = "DNSResourceFailed";
 export const WaitingForControlPlaneAddressesReason = "WaitingForControlPlaneAddresses";
 /** A zone named in spec.failureDomains does not exist in MAAS. */
 export const FailureDomainNotFoundReason = "FailureDomainNotFound";
+/** spec.controlPlaneEndpoint was given by the user: it is used as is and no DNS resource is managed (MaasCluster). */
+export const ControlPlaneEndpointGivenReason = "ControlPlaneEndpointGiven";

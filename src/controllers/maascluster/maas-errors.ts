@@ -1,0 +1,56 @@
+// How MAAS trouble shows on a MaasCluster: no credentials, MAAS unreachable or failing.
+// MaasReachable says it, and so does the condition of the step that needed MAAS, so
+// the Ready summary names the cause. The caller rethrows, and the controller backs off.
+import {
+  DNSResourceReadyCondition,
+  FailureDomainsReadyCondition,
+  MaasNotConfiguredReason,
+  MaasReachableCondition,
+  MaasUnavailableReason,
+  ReadyReason,
+} from "../../api/v1beta1/index.ts";
+import { MaasError } from "../../maas/index.ts";
+import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
+import type { ClusterScope } from "./scope.ts";
+
+/** The MAAS endpoint; without credentials, the conditions say so and the error is thrown for backoff. */
+export function endpointOrThrow(scope: ClusterScope): MaasEndpoint {
+  try {
+    return scope.deps.maas.endpoint();
+  } catch (err) {
+    if (!(err instanceof MaasNotConfiguredError)) throw err;
+    const message = err.message;
+    scope.setCondition({ type: MaasReachableCondition, status: "False", reason: MaasNotConfiguredReason, message });
+    // Neither the zones nor the DNS resource can be checked without MAAS.
+    for (const type of [FailureDomainsReadyCondition, DNSResourceReadyCondition]) {
+      scope.setCondition({ type, status: "False", reason: MaasNotConfiguredReason, message });
+    }
+    throw err;
+  }
+}
+
+/** MAAS codes that mean "could not reach or use MAAS right now", as opposed to MAAS refusing the request. */
+const UNAVAILABLE_CODES = new Set(["Unavailable", "ServerError", "Timeout", "Network", "Unauthorized", "TlsVerification"]);
+
+/** True for a failure that retrying may fix (MAAS down, 5xx, timeout, TLS, bad credentials). */
+export function isMaasUnavailable(err: unknown): err is MaasError {
+  return err instanceof MaasError && UNAVAILABLE_CODES.has(err.code);
+}
+
+/**
+ * Reports a failure that retrying may fix on `conditionType` and MaasReachable, and
+ * leaves other failures for the caller to describe. Returns the error to rethrow.
+ */
+export function reportMaasFailure(scope: ClusterScope, conditionType: string, err: unknown, doing: string): unknown {
+  if (isMaasUnavailable(err)) {
+    const message = `${doing}: ${err.message}`;
+    scope.setCondition({ type: MaasReachableCondition, status: "False", reason: MaasUnavailableReason, message });
+    scope.setCondition({ type: conditionType, status: "False", reason: MaasUnavailableReason, message });
+  }
+  return err;
+}
+
+/** MAAS answered a call of this pass: whatever was wrong with reaching it is over. */
+export function reportMaasReachable(scope: ClusterScope, endpoint: MaasEndpoint): void {
+  scope.setCondition({ type: MaasReachableCondition, status: "True", reason: ReadyReason, message: `MAAS at ${endpoint.url} answered` });
+}
