@@ -179,7 +179,6 @@ async function main(): Promise<void> {
     process.stderr.write(`maas-sim: cannot start: ${startupFlagError(error, options) ?? (error as Error).message}\n`);
     return exit(1);
   }
-  process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}\n`);
   const running = sim;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -196,6 +195,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Only now: a caller may signal as soon as it has the line, and without a handler
+  // the signal would kill the process before it saved its state.
+  process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}\n`);
 }
 
 await main();

@@ -15,7 +15,6 @@ const command = `
 import { createLogger, installStreamGuards, shutdownLogger } from ${JSON.stringify(index)};
 installStreamGuards();
 const logger = createLogger({ level: "info" });
-process.stdout.write("ready\\n");
 const server = setInterval(() => undefined, 1000);
 process.on("SIGTERM", async () => {
   clearInterval(server);
@@ -24,6 +23,8 @@ process.on("SIGTERM", async () => {
   await shutdownLogger(logger, { timeoutMs: 500 });
   process.exit(0);
 });
+// Ready only once the handler is in place: before, SIGTERM's default action would kill it.
+process.stdout.write("ready\\n");
 `;
 
 interface Started {
