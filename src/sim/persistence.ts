@@ -79,7 +79,7 @@ export function removeStaleTemporaryFiles(path: string): void {
 export class StatePersistence {
   /** Store changes seen so far. */
   private changes = 0;
-  /** Store changes the file on disk holds. */
+  /** Store changes the file on disk holds; -1 before the first write, so start writes even an unchanged store. */
   private saved = -1;
   private loop: Promise<void> | null = null;
   private waiters: Waiter[] = [];
