@@ -54,10 +54,12 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
 
   // Late-bound: the watcher exists before the controller it enqueues into.
   let enqueueMachine: (key: string) => void = () => undefined;
+  let enqueueAll: () => void = () => undefined;
   const maas = new MaasConnection({
     clock,
     logger,
     onMachineChange: (key) => enqueueMachine(key),
+    onConfigured: () => enqueueAll(),
     createClient: (credentials) =>
       createMaasClient({
         endpoint: credentials.endpoint,
@@ -108,6 +110,8 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
     clusterConcurrency: config.clusterConcurrency,
   });
   enqueueMachine = (key) => provider.machines.controller.enqueue(key);
+  // New credentials: everything that waited for MAAS goes again now, not at the next resync.
+  enqueueAll = () => provider.enqueueAll();
   metrics.countMachinesFrom(() => provider.machines.caches.maasMachines.list());
   if (config.maasCredentials.kind === "secret") watchCredentialsSecret(manager, maas, config.maasCredentials, logger);
   if (config.maasInsecureSkipTlsVerify) logger.warn("MAAS TLS certificate verification is off (--maas-insecure-skip-tls-verify)");

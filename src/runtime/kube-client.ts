@@ -103,8 +103,12 @@ export class KubeClient {
     return kind;
   }
 
-  async get<T extends KubeObject>(kind: KindSpec<T>, ref: ObjectRef): Promise<T> {
-    const response = await this.transport.request({ method: "GET", path: resourcePath(kind, ref) });
+  async get<T extends KubeObject>(kind: KindSpec<T>, ref: ObjectRef, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const response = await this.transport.request({
+      method: "GET",
+      path: resourcePath(kind, ref),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     return JSON.parse(response.body) as T;
   }
 

@@ -18,7 +18,7 @@ import {
   type Machine,
   type Secret,
 } from "../../capi/index.ts";
-import type { Informer, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.ts";
+import { isNotFound, type Informer, type ReconcileContext, type Reconciler, type Request, type Result } from "../../runtime/index.ts";
 import type { ControllerDeps } from "../shared/deps.ts";
 import { reconcileDelete } from "./delete.ts";
 import { reconcileNormal } from "./normal.ts";
@@ -51,8 +51,10 @@ export class MaasMachineReconciler implements Reconciler {
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result | void> {
-    const maasMachine = this.caches.maasMachines.get(request.namespace, request.name);
-    if (maasMachine === undefined) return; // gone: its finalizer was handled before
+    const cached = this.caches.maasMachines.get(request.namespace, request.name);
+    if (cached === undefined) return; // gone: its finalizer was handled before
+    const maasMachine = cached.spec.systemID === undefined ? await this.readStored(cached, ctx) : cached;
+    if (maasMachine === undefined) return;
     if (isExternallyManaged(maasMachine)) {
       ctx.log.debug("externally managed (cluster.x-k8s.io/managed-by); skipping");
       return;
@@ -87,6 +89,21 @@ export class MaasMachineReconciler implements Reconciler {
       return await reconcileNormal(scope, { caches: this.caches, workloadClusters: this.workloadClusters });
     } finally {
       await scope.close();
+    }
+  }
+
+  /**
+   * The MaasMachine as the API server has it now. A machine not yet allocated is about
+   * to cost a MAAS allocation, and the cache may lag behind our own last write (the
+   * system ID, a refusal condition): deciding from it could allocate a second machine.
+   * One read per pass of an unallocated machine buys certainty.
+   */
+  private async readStored(cached: MaasMachine, ctx: ReconcileContext): Promise<MaasMachine | undefined> {
+    try {
+      return await this.deps.client.get(MAAS_MACHINE, { namespace: cached.metadata.namespace ?? "", name: cached.metadata.name }, { signal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
   }
 }

@@ -32,6 +32,7 @@ export interface MachineScopeOptions {
 }
 
 export class MachineScope {
+  /** This reconcile's copy; persist() may replace its parts with the object as stored. */
   readonly maasMachine: MaasMachine;
   readonly machine: Machine | undefined;
   readonly cluster: Cluster | undefined;
@@ -92,10 +93,26 @@ export class MachineScope {
    * baseline, so the write at close carries only later changes.
    */
   async persist(): Promise<void> {
-    const written = await this.patchHelper.patch(this.maasMachine);
-    this.maasMachine.metadata.resourceVersion = written.metadata.resourceVersion;
-    // Our own spec write moves the generation; conditions set after it observe the new one.
-    this.maasMachine.metadata.generation = written.metadata.generation;
+    let written: MaasMachine;
+    try {
+      written = structuredClone(await this.patchHelper.patch(this.maasMachine));
+    } catch (err) {
+      if (this.deletedAfterLastFinalizer(err)) return;
+      throw err;
+    }
+    // The patch helper's baseline is now the object as stored, which holds what others
+    // wrote since the cache was read (clusterctl's delete-for-move or paused annotation,
+    // say). Continuing from it keeps the write at close from reverting those; it also
+    // carries the generation our spec write moved, so later conditions observe that one.
+    this.maasMachine.metadata = written.metadata;
+    this.maasMachine.spec = written.spec;
+    if (written.status === undefined) delete this.maasMachine.status;
+    else this.maasMachine.status = written.status;
+  }
+
+  /** The last finalizer went in this pass: the object is gone and so is its status. */
+  private deletedAfterLastFinalizer(err: unknown): boolean {
+    return isNotFound(err) && this.maasMachine.metadata.deletionTimestamp !== undefined;
   }
 
   /** Summarises Ready from the conditions it is made of, then writes whatever changed. */
@@ -112,8 +129,7 @@ export class MachineScope {
     try {
       await this.patchHelper.patch(this.maasMachine);
     } catch (err) {
-      // The last finalizer went in this pass: the object is gone and so is its status.
-      if (isNotFound(err) && this.maasMachine.metadata.deletionTimestamp !== undefined) return;
+      if (this.deletedAfterLastFinalizer(err)) return;
       throw err;
     }
   }

@@ -23,6 +23,8 @@ export interface MaasConnectionOptions {
   logger: Logger;
   /** Called with a MaasMachine key when the watcher sees its MAAS machine change. */
   onMachineChange: (key: string) => void;
+  /** Called after new credentials took effect: objects that waited for MAAS should be reconciled now. */
+  onConfigured?: () => void;
   watcher?: Partial<Pick<MachineWatcherOptions, "fastIntervalMs" | "slowIntervalMs" | "batchSize">>;
 }
 
@@ -86,6 +88,7 @@ export class MaasConnection {
     // Machines watched through the old endpoint are re-registered by their next reconcile.
     for (const key of this.keysToRefresh) this.opts.onMachineChange(key);
     this.keysToRefresh.clear();
+    this.opts.onConfigured?.();
   }
 
   /** Forgets the credentials (e.g. the Secret was deleted); `endpoint()` throws until configured again. */

@@ -221,6 +221,8 @@ export interface TestbedOptions {
   managerArgs?: readonly string[];
   /** Start the real CAPI core manager (default true). */
   capiCore?: boolean;
+  /** Give the manager its MAAS credentials through this Secret instead of the environment. */
+  credentialsSecret?: { namespace: string; name: string };
 }
 
 export const CLOUD_INIT = "#cloud-config\nruncmd:\n  - [sh, -c, 'echo joined']\n";
@@ -252,11 +254,13 @@ export class Testbed {
   }
 
   async startManager(): Promise<void> {
+    const secret = this.options.credentialsSecret;
     this.provider = await startProviderManager({
       kubeconfigPath: this.env.kubeconfigPath,
       sim: this.sim,
       watchFilter: this.filter,
-      ...(this.options.managerArgs === undefined ? {} : { args: this.options.managerArgs }),
+      args: [...(this.options.managerArgs ?? []), ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
+      ...(secret === undefined ? {} : { env: { MAAS_ENDPOINT: "", MAAS_API_KEY: "" } }),
     });
   }
 
@@ -271,14 +275,23 @@ export class Testbed {
   async readyCluster(namespace: string, name: string): Promise<void> {
     const { client } = this;
     await client.create(CAPI_CLUSTER, clusterObject(this.filter, namespace, name));
-    await client.create(MAAS_CLUSTER, maasClusterObject(this.filter, namespace, name, { controlPlaneEndpoint: { host: "10.0.0.10", port: 6443 } }));
+    const maasCluster = maasClusterObject(this.filter, namespace, name, { controlPlaneEndpoint: { host: "10.0.0.10", port: 6443 } });
+    if (this.capi === undefined) {
+      const cluster = await client.get(CAPI_CLUSTER, { namespace, name });
+      maasCluster.metadata.ownerReferences = [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Cluster", name, uid: cluster.metadata.uid ?? "" }];
+    }
+    await client.create(MAAS_CLUSTER, maasCluster);
     await waitFor(`Cluster ${name} infrastructure provisioned`, async () => {
       const cluster = await client.get(CAPI_CLUSTER, { namespace, name });
       if (cluster.status?.initialization?.infrastructureProvisioned === true) return true;
+      // Our MaasCluster controller provisions the MaasCluster; without the CAPI core manager
+      // the test copies that onto the Cluster as CAPI would.
       if (this.capi === undefined) {
-        await client.patch(CAPI_CLUSTER, { namespace, name }, { status: { initialization: { infrastructureProvisioned: true } } }, { subresource: "status" });
+        const maasCluster = await client.get(MAAS_CLUSTER, { namespace, name });
+        if (maasCluster.status?.initialization?.provisioned === true) {
+          await client.patch(CAPI_CLUSTER, { namespace, name }, { status: { initialization: { infrastructureProvisioned: true } } }, { subresource: "status" });
+        }
       }
-      await client.patch(MAAS_CLUSTER, { namespace, name }, { status: { ready: true, initialization: { provisioned: true } } }, { subresource: "status" });
       return false;
     });
   }
@@ -292,8 +305,14 @@ export class Testbed {
     machine: Partial<Parameters<typeof machineObject>[0]> = {},
   ): Promise<void> {
     await this.client.create(SECRET, bootstrapSecret(namespace, `${name}-bootstrap`, cluster, CLOUD_INIT));
-    await this.client.create(MAAS_MACHINE, maasMachineObject(this.filter, namespace, name, spec));
-    await this.client.create(CAPI_MACHINE, machineObject({ filter: this.filter, namespace, name, cluster, dataSecretName: `${name}-bootstrap`, ...machine }));
+    const maasMachine = maasMachineObject(this.filter, namespace, name, spec);
+    const owner = await this.client.create(CAPI_MACHINE, machineObject({ filter: this.filter, namespace, name, cluster, dataSecretName: `${name}-bootstrap`, ...machine }));
+    if (this.capi === undefined) {
+      // Without the CAPI core manager the test does what it would: own the MaasMachine and label it.
+      maasMachine.metadata.ownerReferences = [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Machine", name, uid: owner.metadata.uid ?? "", controller: true }];
+      maasMachine.metadata.labels = { ...maasMachine.metadata.labels, "cluster.x-k8s.io/cluster-name": cluster };
+    }
+    await this.client.create(MAAS_MACHINE, maasMachine);
   }
 
   async maasMachine(namespace: string, name: string): Promise<MaasMachine> {
