@@ -12,7 +12,25 @@ const crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 interface CrdDocument {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string };
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { group?: string };
+}
+
+/**
+ * CAPI's release manifests label the kubeadm bootstrap and control-plane CRDs with the
+ * contract versions they serve; kustomize adds the labels (bootstrap/kubeadm/config/crd
+ * and controlplane/kubeadm/config/crd kustomization.yaml at v1.14), so the raw bases the
+ * build copies lack them, and CAPI core refuses to follow a reference to such a kind.
+ */
+const KUSTOMIZE_CONTRACT_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "bootstrap.cluster.x-k8s.io": { "cluster.x-k8s.io/v1beta1": "v1beta1", "cluster.x-k8s.io/v1beta2": "v1beta2" },
+  "controlplane.cluster.x-k8s.io": { "cluster.x-k8s.io/v1beta1": "v1beta1", "cluster.x-k8s.io/v1beta2": "v1beta2" },
+};
+
+function withContractLabels(doc: CrdDocument): CrdDocument {
+  const labels = KUSTOMIZE_CONTRACT_LABELS[doc.spec?.group ?? ""];
+  if (labels === undefined) return doc;
+  return { ...doc, metadata: { ...doc.metadata, labels: { ...labels, ...doc.metadata?.labels } } };
 }
 
 interface CrdItem {
@@ -38,7 +56,7 @@ export async function readCrds(dirs: string[]): Promise<{ name: string; source: 
         if (doc?.kind !== "CustomResourceDefinition") continue;
         const name = doc.metadata?.name;
         if (!name) throw new Error(`${source}: a CustomResourceDefinition without metadata.name`);
-        crds.push({ name, source, doc });
+        crds.push({ name, source, doc: withContractLabels(doc) });
       }
     }
   }

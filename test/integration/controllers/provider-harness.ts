@@ -12,7 +12,7 @@ import { CAPI_CLUSTER, CAPI_MACHINE, NODE, SECRET, type Cluster, type Machine, t
 import { KubeClient, KubeTransport, type KubeObject } from "../../../src/runtime/index.ts";
 import { startSimulator } from "../../../src/sim/index.ts";
 import type { SimulatorOptions } from "../../../src/sim/types.ts";
-import { startCapiManagers, type CapiManagers } from "../../testenv/capi-managers.ts";
+import { startCapiManagers, type CapiManagerName, type CapiManagers } from "../../testenv/capi-managers.ts";
 import { Child } from "../../testenv/children.ts";
 import { useSharedTestEnv, type TestEnvHandle } from "../../testenv/index.ts";
 import { repoRoot } from "../../testenv/binaries.ts";
@@ -221,6 +221,8 @@ export interface TestbedOptions {
   managerArgs?: readonly string[];
   /** Start the real CAPI core manager (default true). */
   capiCore?: boolean;
+  /** The CAPI managers to run when capiCore is not false (default: core only). */
+  capiManagers?: readonly CapiManagerName[];
   /** Give the manager its MAAS credentials through this Secret instead of the environment. */
   credentialsSecret?: { namespace: string; name: string };
 }
@@ -244,10 +246,11 @@ export class Testbed {
     this.client = adminClient(this.env.kubeConfig());
     this.sim = await startProviderSimulator(this.options.simulator);
     if (this.options.capiCore !== false) {
+      const filterArg = `--watch-filter=${this.filter}`;
       this.capi = await startCapiManagers({
         kubeconfigPath: this.env.kubeconfigPath,
-        managers: ["core"],
-        extraArgs: { core: ["--sync-period=30s", `--watch-filter=${this.filter}`] },
+        managers: this.options.capiManagers ?? ["core"],
+        extraArgs: { core: ["--sync-period=30s", filterArg], "kubeadm-bootstrap": [filterArg], "kubeadm-control-plane": [filterArg] },
       });
     }
     await this.startManager();
