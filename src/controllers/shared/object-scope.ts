@@ -1,0 +1,119 @@
+// What every reconcile scope of this provider does with its own object: keep a private
+// copy the steps change (cache objects are frozen and shared), set conditions at the
+// object's generation, record events, write what changed mid-reconcile (persist) and
+// at the end (close, which first summarises Ready), and treat "deleted by our own last
+// finalizer removal" as the end of the object rather than an error.
+import { ReadyCondition, type Condition, type KindSpec, type KubeObject } from "../../api/v1beta1/index.ts";
+import {
+  PatchHelper,
+  getCondition,
+  isNotFound,
+  setCondition,
+  summarizeReady,
+  type ConditionInput,
+  type EventInput,
+} from "../../runtime/index.ts";
+import type { ControllerDeps } from "./deps.ts";
+
+/** A kind of ours: a spec, and a status with conditions. */
+export interface ReconciledObject extends KubeObject {
+  spec: object;
+  status?: { conditions?: Condition[] };
+}
+
+export interface ObjectScopeOptions<T extends ReconciledObject> {
+  object: T;
+  kind: KindSpec<T>;
+  deps: ControllerDeps;
+  /** The conditions Ready summarises, in the order a user should look at them. */
+  readyFrom: readonly string[];
+}
+
+export class ObjectScope<T extends ReconciledObject> {
+  /** This reconcile's copy; persist() may replace its parts with the object as stored. */
+  readonly object: T;
+  private readonly deps: ControllerDeps;
+  private readonly readyFrom: readonly string[];
+  private readonly patchHelper: PatchHelper<T>;
+  /** Set when a write found the object deleted: its last finalizer went, and nothing is left to write. */
+  private gone = false;
+
+  constructor(options: ObjectScopeOptions<T>) {
+    if (options.object.metadata.name === "") throw new Error(`a ${options.kind.kind} scope needs a named object`);
+    this.object = structuredClone(options.object);
+    this.deps = options.deps;
+    this.readyFrom = options.readyFrom;
+    this.patchHelper = new PatchHelper({ object: options.object, client: options.deps.client, kind: options.kind });
+  }
+
+  setCondition(input: Omit<ConditionInput, "observedGeneration">): void {
+    const status = (this.object.status ??= {});
+    const generation = this.object.metadata.generation;
+    status.conditions = setCondition(
+      status.conditions,
+      { ...input, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+      this.deps.clock,
+    );
+  }
+
+  condition(type: string): ConditionInput | undefined {
+    return getCondition(this.object.status?.conditions, type);
+  }
+
+  event(input: EventInput): void {
+    this.deps.events.event(this.object, input);
+  }
+
+  /**
+   * Writes what changed so far and continues from the object as stored: the patch
+   * helper's baseline is now that object, which holds what others wrote since the cache
+   * was read (clusterctl's delete-for-move or paused annotation, say), so taking it as
+   * our copy keeps the write at close from reverting those. It also carries the
+   * generation our own spec write moved, so later conditions observe that one.
+   */
+  async persist(): Promise<void> {
+    if (this.gone) return;
+    let written: T;
+    try {
+      written = structuredClone(await this.patchHelper.patch(this.object));
+    } catch (err) {
+      if (this.deletedAfterLastFinalizer(err)) return;
+      throw err;
+    }
+    this.object.metadata = written.metadata;
+    this.object.spec = written.spec;
+    if (written.status === undefined) delete this.object.status;
+    else this.object.status = written.status;
+  }
+
+  /** Summarises Ready from its conditions (not while deleting: the delete path says what it does), then writes. */
+  async close(): Promise<void> {
+    const deleting = this.object.metadata.deletionTimestamp !== undefined;
+    if (!deleting && this.readyFrom.some((type) => this.condition(type) !== undefined)) {
+      const generation = this.object.metadata.generation;
+      const ready = summarizeReady(
+        this.object.status?.conditions,
+        { types: [...this.readyFrom], ...(generation === undefined ? {} : { observedGeneration: generation }) },
+        this.deps.clock,
+      );
+      const status = (this.object.status ??= {});
+      status.conditions = setCondition(status.conditions, { ...ready, type: ReadyCondition }, this.deps.clock);
+    }
+    if (this.gone) return;
+    try {
+      await this.patchHelper.patch(this.object);
+    } catch (err) {
+      if (!this.deletedAfterLastFinalizer(err)) throw err;
+    }
+  }
+
+  /**
+   * The last finalizer went in this pass: the metadata write deleted the object, so the
+   * status write that follows finds nothing. That is the end of the object, not an error.
+   */
+  private deletedAfterLastFinalizer(err: unknown): boolean {
+    if (!isNotFound(err) || this.object.metadata.deletionTimestamp === undefined) return false;
+    this.gone = true;
+    return true;
+  }
+}
