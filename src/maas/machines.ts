@@ -111,6 +111,8 @@ export interface MachinesService {
   powerOn(systemId: string, params?: PowerOnParams, call?: CallOptions): Promise<Machine>;
   powerOff(systemId: string, params?: PowerOffParams, call?: CallOptions): Promise<Machine>;
   update(systemId: string, params: UpdateMachineParams, call?: CallOptions): Promise<Machine>;
+  /** Removes the machine from MAAS (admin only). */
+  delete(systemId: string, call?: CallOptions): Promise<void>;
 }
 
 export class MaasMachinesService implements MachinesService {
@@ -205,6 +207,11 @@ export class MaasMachinesService implements MachinesService {
       form: { hostname: params.hostname, swap_size: params.swapSize },
       ...callFields(call),
     });
+  }
+
+  /** Removes the machine from MAAS (admin only; MAAS answers 204). */
+  async delete(systemId: string, call?: CallOptions): Promise<void> {
+    await this.#http.request({ method: "DELETE", ...machinePath(systemId), ...callFields(call) });
   }
 
   async #post(systemId: string, op: string, form: Record<string, string | number | undefined>, call: CallOptions | undefined): Promise<Machine> {

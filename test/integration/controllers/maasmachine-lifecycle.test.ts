@@ -118,6 +118,30 @@ describe("MaasMachine once deployed", () => {
     });
   });
 
+  describe("when MAAS no longer has the machine", () => {
+    it("reports it not found with an event, replaces nothing, and its deletion is not blocked", async () => {
+      const ns = await createNamespace(bed.client, "mm-gone");
+      await bed.readyCluster(ns, "c8");
+      const m = await deployed(ns, "c8", "gone", { minCPU: 4, minMemory: 16384, tags: ["control-plane"] });
+      const systemId = m.spec.systemID ?? "";
+      const start = mark();
+      const maas = new MaasClient({ endpoint: bed.sim.endpoint, apiKey: bed.sim.apiKey });
+      const machine = await maas.machines.get(systemId);
+      await maas.machines.delete(systemId);
+      const missing = await bed.waitForCondition(ns, "gone", "MachineDeployed", "MachineNotFound");
+      assert.equal(missing.spec.systemID, systemId, "still names the machine it had");
+      assert.equal(bed.sim.requestLog().filter((e) => e.seq > start && e.op === "allocate").length, 0, "no replacement allocated");
+      await bed.client.delete(MAAS_MACHINE, { namespace: ns, name: "gone" });
+      await gone(ns, "gone");
+      // Give the machine back to the pool for the tests after this one.
+      await fetch(`${bed.sim.adminUrl}/machines`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ machines: [{ hostname: machine.hostname, cpuCount: machine.cpu_count, memoryMiB: machine.memory, zone: machine.zone.name, pool: "capi", tags: machine.tag_names }] }),
+      });
+    });
+  });
+
   describe("when a field fixed at allocation is edited", () => {
     it("reports the change in SpecUpToDate and keeps the machine as allocated", async () => {
       const ns = await createNamespace(bed.client, "mm-immutable");
