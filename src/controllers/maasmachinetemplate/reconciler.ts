@@ -5,7 +5,7 @@
 // nothing in MAAS (the dry run holds no machine), so there is no finalizer and no
 // reconcileDelete.
 import { ClusterNameLabel, MAAS_MACHINE_TEMPLATE, type MaasMachineTemplate } from "../../api/v1beta1/index.ts";
-import { isPaused, pausedCondition, type Cluster } from "../../capi/index.ts";
+import { isPaused, ownerClusterName, pausedCondition, type Cluster } from "../../capi/index.ts";
 import {
   isNotFound,
   requestKey,
@@ -94,13 +94,14 @@ export class MaasMachineTemplateReconciler implements Reconciler {
   }
 
   /**
-   * The Cluster a template belongs to, by the cluster-name label only. Templates are
-   * often shared (a ClusterClass's serve every cluster built from it) and then carry no
-   * such label: no single Cluster's pause is theirs, so they are paused only by their
-   * own paused annotation.
+   * The Cluster a template belongs to: the one its cluster-name label names, else the
+   * Cluster that owns it (CAPI v1.14 puts a Cluster owner reference on the templates its
+   * MachineDeployments and MachineSets use: reconcileExternalTemplateReference). A
+   * template shared by several clusters (a ClusterClass's) has neither, so no single
+   * Cluster's pause is its own: it is paused only by its own annotation.
    */
   private clusterOf(template: MaasMachineTemplate): Cluster | undefined {
-    const name = template.metadata.labels?.[ClusterNameLabel];
+    const name = template.metadata.labels?.[ClusterNameLabel] ?? ownerClusterName(template);
     return name === undefined ? undefined : this.caches.clusters.get(template.metadata.namespace, name);
   }
 }

@@ -3,9 +3,19 @@
 // Cluster is paused or unpaused. Only a new generation, the pause annotation or the
 // periodic resync enqueue a template: status writes (ours, every refresh) do not, and
 // the refresh interval in reconcileCapacity keeps resyncs from asking MAAS each time.
-import { MAAS_MACHINE_TEMPLATE, PausedAnnotation } from "../../api/v1beta1/index.ts";
+import { MAAS_MACHINE_TEMPLATE, PausedAnnotation, type MaasMachineTemplate } from "../../api/v1beta1/index.ts";
 import { CAPI_CLUSTER, clusterToLabelled, type Cluster } from "../../capi/index.ts";
-import { generationChanged, type Controller, type EventPredicate, type InformerScope, type Manager } from "../../runtime/index.ts";
+import {
+  OWNER_UID_INDEX,
+  generationChanged,
+  parseRequestKey,
+  type Controller,
+  type EventPredicate,
+  type Informer,
+  type InformerScope,
+  type Manager,
+  type MapFunc,
+} from "../../runtime/index.ts";
 import type { ControllerDeps } from "../shared/deps.ts";
 import { MaasMachineTemplateReconciler, type MaasMachineTemplateCaches } from "./reconciler.ts";
 
@@ -38,9 +48,24 @@ export function setupMaasMachineTemplateController(options: MaasMachineTemplateC
     reconciler: new MaasMachineTemplateReconciler({ deps: options.deps, caches }),
     workers: options.workers,
     ...(options.reconcileTimeoutMs === undefined ? {} : { reconcileTimeoutMs: options.reconcileTimeoutMs }),
-    watches: [{ kind: CAPI_CLUSTER, scope, map: clusterToLabelled(caches.templates), predicate: clusterPauseChanged }],
+    watches: [{ kind: CAPI_CLUSTER, scope, map: clusterToTemplates(caches.templates), predicate: clusterPauseChanged }],
   });
   return { controller, caches };
+}
+
+/** A Cluster → the templates labelled with its name and those it owns (owner-UID index: no list call). */
+function clusterToTemplates(templates: Informer<MaasMachineTemplate>): MapFunc {
+  const labelled = clusterToLabelled(templates);
+  return (cluster) => {
+    const owned = cluster.metadata.uid === undefined ? [] : templates.keysByIndex(OWNER_UID_INDEX, cluster.metadata.uid).map(parseRequestKey);
+    const seen = new Set<string>();
+    return [...labelled(cluster), ...owned].filter((r) => {
+      const key = `${r.namespace ?? ""}/${r.name}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  };
 }
 
 /** A new generation, the paused annotation set or removed, or the periodic resync. */

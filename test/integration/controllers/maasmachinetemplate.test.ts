@@ -21,7 +21,7 @@ import {
   type MaasMachineSpec,
   type MaasMachineTemplate,
 } from "../../../src/api/v1beta1/index.ts";
-import { CAPI_CLUSTER, CAPI_INDEXERS } from "../../../src/capi/index.ts";
+import { CAPI_CLUSTER, CAPI_INDEXERS, type Cluster } from "../../../src/capi/index.ts";
 import { FakeClock, systemClock } from "../../../src/clock/index.ts";
 import { setupMaasMachineTemplateController } from "../../../src/controllers/maasmachinetemplate/setup.ts";
 import { DEFAULT_SETTINGS, type ControllerDeps } from "../../../src/controllers/shared/deps.ts";
@@ -260,6 +260,19 @@ describe("MaasMachineTemplate controller", () => {
       await client.patch(CAPI_CLUSTER, { namespace, name: "frozen" }, { spec: { paused: false } }, { type: "merge" });
       await until("frozen-workers", (x) => reason(x, CapacityReadyCondition) === CapacityFromMaasReason, "reads MAAS");
       assert.equal(dryRuns(16004).length, 1);
+    });
+
+    it("does not read MAAS for a template the paused Cluster owns (CAPI's owner reference), and reads it once unpaused", async () => {
+      const owner = await client.create<Cluster>(CAPI_CLUSTER, { apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Cluster", metadata: { name: "owner-frozen", namespace }, spec: { paused: true } });
+      const owned = template("owned-workers", { minCPU: 4, minMemory: 16006, tags: ["worker"] });
+      owned.metadata.ownerReferences = [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Cluster", name: "owner-frozen", uid: owner.metadata.uid ?? "" }];
+      await createTemplate(owned);
+      await until("owned-workers", (x) => getCondition(x.status?.conditions, PausedCondition)?.status === "True", "is paused");
+      await sleep(600);
+      assert.equal(dryRuns(16006).length, 0);
+      await client.patch(CAPI_CLUSTER, { namespace, name: "owner-frozen" }, { spec: { paused: false } }, { type: "merge" });
+      await until("owned-workers", (x) => reason(x, CapacityReadyCondition) === CapacityFromMaasReason, "reads MAAS");
+      assert.equal(dryRuns(16006).length, 1);
     });
 
     it("still reads MAAS for a template without the cluster-name label", async () => {
