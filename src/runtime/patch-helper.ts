@@ -44,8 +44,12 @@ export class PatchHelper<T extends WithStatus> {
     return this.before;
   }
 
-  /** Writes what changed between the object as read and `after`; returns the object as stored. */
-  async patch(after: T): Promise<T> {
+  /**
+   * Writes what changed between the object as read and `after`; returns the object as
+   * stored. With `{ status: false }` only spec and metadata are written (the status
+   * changes wait for a later patch, which then sends them in one write).
+   */
+  async patch(after: T, options: { status?: boolean } = {}): Promise<T> {
     let latest: T | undefined;
     const mainPatch = createMergePatch(withoutGuardedParts(this.before), withoutGuardedParts(after));
     const finalizers = listDelta(this.before.metadata.finalizers, after.metadata.finalizers, (f) => f);
@@ -71,7 +75,7 @@ export class PatchHelper<T extends WithStatus> {
       latest = await this.client.patch<T>(this.kind, ref, mainPatch, { type: "merge" });
     }
 
-    const statusPatch = createMergePatch({ status: this.before.status }, { status: after.status });
+    const statusPatch = options.status === false ? undefined : createMergePatch({ status: this.before.status }, { status: after.status });
     if (statusPatch !== undefined) {
       latest = await this.client.patch<T>(this.kind, ref, statusPatch, { type: "merge", subresource: "status" });
     }

@@ -4,7 +4,6 @@
 // failed deployment; report a machine that MAAS lost or that left Deployed by itself,
 // without ever redeploying it.
 import {
-  ClusterNameLabel,
   EphemeralMemoryLowReason,
   EphemeralMemorySufficientCondition,
   EphemeralMemorySufficientReason,
@@ -16,9 +15,9 @@ import {
   MachineRedeployedReason,
   WaitingForBootstrapDataReason,
 } from "../../api/v1beta1/index.ts";
-import { bootstrapDataSecretName, decodeBootstrapData } from "../../capi/index.ts";
+import { SECRET, bootstrapDataSecretName, decodeBootstrapData } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type Machine } from "../../maas/index.ts";
-import type { Result } from "../../runtime/index.ts";
+import { isNotFound, type Result } from "../../runtime/index.ts";
 import { allocateReplacement, switchTo } from "./allocate.ts";
 import { allocatedSpec, currentSpec, forgetAllocatedSpec } from "./desired.ts";
 import { refuseEphemeral } from "./ephemeral.ts";
@@ -78,8 +77,8 @@ function wasDeployed(scope: MachineScope): boolean {
 async function deploy(scope: MachineScope, machine: Machine, options: NormalOptions): Promise<Result | void> {
   const { services, watcher } = scope.deps.maas.endpoint();
   const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
-  const userData = readBootstrapData(scope, options);
-  if (userData === undefined) return;
+  const userData = await readBootstrapData(scope, options);
+  if (userData === undefined) return { requeueAfterMs: BOOTSTRAP_RETRY_MS };
   if (spec.ephemeral) checkMemory(scope, machine, spec.minMemory);
   let deployed: Machine;
   try {
@@ -111,17 +110,32 @@ async function deploy(scope: MachineScope, machine: Machine, options: NormalOpti
   });
 }
 
-/** The bootstrap data from the Machine's Secret (cache first, the cache holds only labelled Secrets). */
-function readBootstrapData(scope: MachineScope, options: NormalOptions): string | undefined {
+/** How soon to look again for a bootstrap Secret the Machine names but the API server does not have yet. */
+const BOOTSTRAP_RETRY_MS = 5_000;
+
+/**
+ * The bootstrap data from the Machine's Secret: from the cache of cluster-labelled
+ * Secrets, else straight from the API server (a Secret without the label, or one the
+ * cache has not seen yet). undefined, with the condition saying so, while it is missing.
+ */
+async function readBootstrapData(scope: MachineScope, options: NormalOptions): Promise<string | undefined> {
   const name = scope.machine === undefined ? undefined : bootstrapDataSecretName(scope.machine);
   if (name === undefined) return undefined;
-  const secret = options.caches.secrets.get(scope.maasMachine.metadata.namespace, name);
+  const namespace = scope.maasMachine.metadata.namespace ?? "";
+  let secret = options.caches.secrets.get(namespace, name);
+  if (secret === undefined) {
+    try {
+      secret = await scope.client.get(SECRET, { namespace, name }, { signal: scope.signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
   if (secret === undefined) {
     scope.setCondition({
       type: MachineDeployedCondition,
       status: "False",
       reason: WaitingForBootstrapDataReason,
-      message: `Waiting for bootstrap data Secret ${name} (labelled ${ClusterNameLabel}, as bootstrap providers label it)`,
+      message: `Waiting for bootstrap data Secret ${name}`,
     });
     return undefined;
   }

@@ -18,7 +18,8 @@ export async function reconcileNodeProviderID(scope: MachineScope, machine: Mach
   if (capiMachine.status?.nodeRef?.name !== undefined && capiMachine.status.nodeRef.name !== "") return;
   const namespace = scope.maasMachine.metadata.namespace ?? "";
   const client = options.workloadClusters.client(namespace, capiMachine.spec.clusterName);
-  if (client === undefined) return { requeueAfterMs: NODE_RETRY_MS };
+  // No kubeconfig Secret yet: its arrival enqueues the cluster's MaasMachines (setup.ts).
+  if (client === undefined) return;
   try {
     const node = await findNode(client, machine);
     if (node === undefined) return { requeueAfterMs: NODE_RETRY_MS };

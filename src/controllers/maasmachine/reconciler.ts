@@ -24,6 +24,7 @@ import { reconcileDelete } from "./delete.ts";
 import { reconcileNormal } from "./normal.ts";
 import { MachineScope } from "./scope.ts";
 import type { WorkloadClusters } from "../shared/workload-clusters.ts";
+import { WrittenVersions } from "../shared/written-versions.ts";
 
 export interface MaasMachineCaches {
   maasMachines: Informer<MaasMachine>;
@@ -43,6 +44,8 @@ export class MaasMachineReconciler implements Reconciler {
   readonly deps: ControllerDeps;
   readonly caches: MaasMachineCaches;
   readonly workloadClusters: WorkloadClusters;
+  /** Our own last write per MaasMachine, so a lagging cache is never acted on. */
+  private readonly written = new WrittenVersions();
 
   constructor(options: MaasMachineReconcilerOptions) {
     this.deps = options.deps;
@@ -52,9 +55,15 @@ export class MaasMachineReconciler implements Reconciler {
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result | void> {
     const cached = this.caches.maasMachines.get(request.namespace, request.name);
-    if (cached === undefined) return; // gone: its finalizer was handled before
-    const maasMachine = cached.spec.systemID === undefined ? await this.readStored(cached, ctx) : cached;
+    if (cached === undefined) {
+      this.written.forget(request.namespace, request.name);
+      return; // gone: its finalizer was handled before
+    }
+    // Unallocated (a MAAS allocation may follow) or behind our own last write: read it fresh.
+    const fresh = cached.spec.systemID === undefined || this.written.isBehind(cached);
+    const maasMachine = fresh ? await this.readStored(cached, ctx) : cached;
     if (maasMachine === undefined) return;
+    if (fresh) this.written.remember(maasMachine);
     if (isExternallyManaged(maasMachine)) {
       ctx.log.debug("externally managed (cluster.x-k8s.io/managed-by); skipping");
       return;
@@ -65,7 +74,7 @@ export class MaasMachineReconciler implements Reconciler {
     const clusterName = machine?.spec.clusterName ?? maasMachine.metadata.labels?.[ClusterNameLabel];
     const cluster = clusterName === undefined ? undefined : this.caches.clusters.get(namespace, clusterName);
 
-    const scope = new MachineScope({ maasMachine, machine, cluster, deps: this.deps, log: ctx.log, signal: ctx.signal });
+    const scope = new MachineScope({ maasMachine, machine, cluster, deps: this.deps, log: ctx.log, signal: ctx.signal, written: this.written });
     try {
       scope.setCondition(pausedCondition(cluster, { ...maasMachine, kind: MAAS_MACHINE.kind }));
       // Paused covers deletion too: `clusterctl move` pauses before it deletes.

@@ -8,6 +8,7 @@ import type { Logger } from "../../observability/index.ts";
 import type { ConditionInput, EventInput, KubeClient } from "../../runtime/index.ts";
 import type { ControllerDeps } from "../shared/deps.ts";
 import { ObjectScope } from "../shared/object-scope.ts";
+import type { WrittenVersions } from "../shared/written-versions.ts";
 
 export interface MachineScopeOptions {
   maasMachine: MaasMachine;
@@ -16,6 +17,8 @@ export interface MachineScopeOptions {
   deps: ControllerDeps;
   log: Logger;
   signal: AbortSignal;
+  /** The reconciler's record of its own writes. */
+  written?: WrittenVersions;
 }
 
 export class MachineScope {
@@ -27,7 +30,13 @@ export class MachineScope {
   private readonly own: ObjectScope<MaasMachine>;
 
   constructor(options: MachineScopeOptions) {
-    this.own = new ObjectScope({ object: options.maasMachine, kind: MAAS_MACHINE, deps: options.deps, readyFrom: [MachineDeployedCondition] });
+    this.own = new ObjectScope({
+      object: options.maasMachine,
+      kind: MAAS_MACHINE,
+      deps: options.deps,
+      readyFrom: [MachineDeployedCondition],
+      ...(options.written === undefined ? {} : { written: options.written }),
+    });
     this.machine = options.machine;
     this.cluster = options.cluster;
     this.deps = options.deps;

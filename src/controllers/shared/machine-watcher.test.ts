@@ -311,6 +311,19 @@ describe("MachineWatcher", () => {
       assert.deepEqual(b.callTimes(), [SETTLE_MS, observedAt + FAST_MS]);
     });
 
+    it("keeps an observed machine when a read that started before the observation answers with older state", async () => {
+      const b = await watching(["a"], {}, MachineStatus.Allocated);
+      b.maas.hold = true;
+      await b.clock.advance(SLOW_MS); // a read starts while MAAS still says Allocated
+      const reads = b.maas.calls.length;
+      b.watcher.observe(machine("a", { status: MachineStatus.Deploying })); // the deploy's answer
+      b.maas.release();
+      await b.clock.advance(0);
+      assert.equal(b.maas.calls.length, reads);
+      assert.equal(b.watcher.snapshot("a")?.machine?.status, MachineStatus.Deploying, "not sent back to Allocated");
+      assert.deepEqual(b.changed, []);
+    });
+
     it("ignores a machine that is not watched", async () => {
       const b = await watching(["a"]);
       b.watcher.observe(machine("stranger", { status: MachineStatus.Deploying }));

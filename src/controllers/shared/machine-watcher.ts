@@ -45,6 +45,8 @@ const TRANSITIONAL = new Set<number>([
 interface Watched {
   key: string;
   snapshot: MachineSnapshot | undefined;
+  /** Bumped by observe(): a read that started before it must not overwrite what it saw. */
+  observations: number;
 }
 
 export class MachineWatcher {
@@ -83,7 +85,7 @@ export class MachineWatcher {
       existing.key = key;
       return;
     }
-    this.watched.set(systemId, { key, snapshot: undefined });
+    this.watched.set(systemId, { key, snapshot: undefined, observations: 0 });
     this.schedule(this.opts.settleMs);
   }
 
@@ -109,6 +111,7 @@ export class MachineWatcher {
     const entry = this.watched.get(machine.system_id);
     if (entry === undefined) return;
     entry.snapshot = { machine, observedAtMs: this.opts.clock.now() };
+    entry.observations++;
     if (TRANSITIONAL.has(machine.status)) this.schedule(this.opts.fastIntervalMs);
   }
 
@@ -152,9 +155,10 @@ export class MachineWatcher {
     try {
       for (let start = 0; start < ids.length; start += this.opts.batchSize) {
         const batch = ids.slice(start, start + this.opts.batchSize);
+        const observationsBefore = new Map(batch.map((id) => [id, this.watched.get(id)?.observations ?? 0] as const));
         this.reads++;
         const machines = await this.opts.machines.list({ systemIds: batch }, { signal: this.stopController.signal });
-        this.apply(batch, machines);
+        this.apply(batch, machines, observationsBefore);
       }
       this.consecutiveFailures = 0;
     } catch (err) {
@@ -164,12 +168,15 @@ export class MachineWatcher {
     }
   }
 
-  private apply(batch: readonly string[], machines: readonly Machine[]): void {
+  private apply(batch: readonly string[], machines: readonly Machine[], observationsBefore: ReadonlyMap<string, number>): void {
     const now = this.opts.clock.now();
     const byId = new Map(machines.map((m) => [m.system_id, m] as const));
     for (const id of batch) {
       const entry = this.watched.get(id);
       if (entry === undefined) continue; // unwatched while the read was in flight
+      // A reconcile observed a newer answer (its deploy, say) while this read was in
+      // flight: this read may predate it, and would send the machine back to Allocated.
+      if (entry.observations !== (observationsBefore.get(id) ?? 0)) continue;
       const machine = byId.get(id);
       const before = entry.snapshot;
       entry.snapshot = { machine, observedAtMs: now };

@@ -14,6 +14,7 @@ import {
   type EventInput,
 } from "../../runtime/index.ts";
 import type { ControllerDeps } from "./deps.ts";
+import type { WrittenVersions } from "./written-versions.ts";
 
 /** A kind of ours: a spec, and a status with conditions. */
 export interface ReconciledObject extends KubeObject {
@@ -27,6 +28,8 @@ export interface ObjectScopeOptions<T extends ReconciledObject> {
   deps: ControllerDeps;
   /** The conditions Ready summarises, in the order a user should look at them. */
   readyFrom: readonly string[];
+  /** Told of every write, so the controller can read its own writes (see written-versions.ts). */
+  written?: WrittenVersions;
 }
 
 export class ObjectScope<T extends ReconciledObject> {
@@ -35,6 +38,7 @@ export class ObjectScope<T extends ReconciledObject> {
   private readonly deps: ControllerDeps;
   private readonly readyFrom: readonly string[];
   private readonly patchHelper: PatchHelper<T>;
+  private readonly written: WrittenVersions | undefined;
   /** Set when a write found the object deleted: its last finalizer went, and nothing is left to write. */
   private gone = false;
 
@@ -43,6 +47,7 @@ export class ObjectScope<T extends ReconciledObject> {
     this.object = structuredClone(options.object);
     this.deps = options.deps;
     this.readyFrom = options.readyFrom;
+    this.written = options.written;
     this.patchHelper = new PatchHelper({ object: options.object, client: options.deps.client, kind: options.kind });
   }
 
@@ -65,25 +70,32 @@ export class ObjectScope<T extends ReconciledObject> {
   }
 
   /**
-   * Writes what changed so far and continues from the object as stored: the patch
+   * Writes the spec and metadata changed so far (a finalizer before MAAS is touched, a
+   * system ID before a deploy) and continues from the object as stored: the patch
    * helper's baseline is now that object, which holds what others wrote since the cache
-   * was read (clusterctl's delete-for-move or paused annotation, say), so taking it as
-   * our copy keeps the write at close from reverting those. It also carries the
-   * generation our own spec write moved, so later conditions observe that one.
+   * was read (clusterctl's delete-for-move or paused annotation, say), so taking its
+   * metadata and spec keeps the write at close from reverting those; it also carries the
+   * generation our own spec write moved, so later conditions observe that one. Status
+   * changes wait for close, which writes them once.
    */
   async persist(): Promise<void> {
     if (this.gone) return;
+    const deleting = this.object.metadata.deletionTimestamp !== undefined;
     let written: T;
     try {
-      written = structuredClone(await this.patchHelper.patch(this.object));
+      written = structuredClone(await this.patchHelper.patch(this.object, { status: false }));
+      this.written?.remember(written);
     } catch (err) {
       if (this.deletedAfterLastFinalizer(err)) return;
       throw err;
     }
+    // The last finalizer of an object being deleted went with this write: it is gone now.
+    if (deleting && (written.metadata.finalizers ?? []).length === 0) {
+      this.gone = true;
+      return;
+    }
     this.object.metadata = written.metadata;
     this.object.spec = written.spec;
-    if (written.status === undefined) delete this.object.status;
-    else this.object.status = written.status;
   }
 
   /** Summarises Ready from its conditions (not while deleting: the delete path says what it does), then writes. */
@@ -101,7 +113,9 @@ export class ObjectScope<T extends ReconciledObject> {
     }
     if (this.gone) return;
     try {
-      await this.patchHelper.patch(this.object);
+      // Not `written?.remember(await …)`: optional chaining would skip the write itself.
+      const stored = await this.patchHelper.patch(this.object);
+      this.written?.remember(stored);
     } catch (err) {
       if (!this.deletedAfterLastFinalizer(err)) throw err;
     }
