@@ -13,7 +13,7 @@ import { KubeClient, KubeTransport, type KubeObject } from "../../../src/runtime
 import { startSimulator } from "../../../src/sim/index.ts";
 import type { SimulatorOptions } from "../../../src/sim/types.ts";
 import { startCapiManagers, type CapiManagerName, type CapiManagers } from "../../testenv/capi-managers.ts";
-import { Child } from "../../testenv/children.ts";
+import { Child, disownDir, ownDir } from "../../testenv/children.ts";
 import { useSharedTestEnv, type TestEnvHandle } from "../../testenv/index.ts";
 import { repoRoot } from "../../testenv/binaries.ts";
 import { freePorts } from "../../testenv/ports.ts";
@@ -78,6 +78,8 @@ export async function startProviderManager(options: {
   env?: Record<string, string>;
 }): Promise<ProviderProcess> {
   const dir = await mkdtemp(join(tmpdir(), "capmaas-manager-"));
+  // Removed by the last-resort cleanup too, if the test process is stopped before stop().
+  ownDir(dir);
   const [probePort] = await freePorts(1);
   const logPath = join(dir, "manager.log");
   const child = new Child({
@@ -98,6 +100,7 @@ export async function startProviderManager(options: {
     if (kill) await child.kill();
     else await child.stop(15_000);
     await rm(dir, { recursive: true, force: true });
+    disownDir(dir);
   };
   try {
     await waitFor(`capmaas-manager /readyz on ${String(probePort)}`, async () => {
