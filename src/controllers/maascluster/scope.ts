@@ -11,7 +11,6 @@ import {
 import type { Cluster } from "../../capi/index.ts";
 import type { Clock } from "../../clock/index.ts";
 import type { Logger } from "../../observability/index.ts";
-import type { ConditionInput, EventInput } from "../../runtime/index.ts";
 import type { ControllerDeps } from "../shared/deps.ts";
 import { ObjectScope } from "../shared/object-scope.ts";
 
@@ -28,26 +27,24 @@ export interface ClusterScopeOptions {
   signal: AbortSignal;
 }
 
-export class ClusterScope {
+export class ClusterScope extends ObjectScope<MaasCluster> {
   readonly cluster: Cluster | undefined;
   readonly clusterName: string | undefined;
   readonly log: Logger;
   readonly signal: AbortSignal;
-  readonly deps: ControllerDeps;
-  private readonly own: ObjectScope<MaasCluster>;
 
   constructor(options: ClusterScopeOptions) {
-    this.own = new ObjectScope({ object: options.maasCluster, kind: MAAS_CLUSTER, deps: options.deps, readyFrom: READY_SUMMARY_TYPES });
+    // Ready summarises the failure domains and the DNS resource at close (not while deleting or before any step ran).
+    super({ object: options.maasCluster, kind: MAAS_CLUSTER, deps: options.deps, readyFrom: READY_SUMMARY_TYPES });
     this.cluster = options.cluster;
     this.clusterName = options.clusterName;
-    this.deps = options.deps;
     this.log = options.log;
     this.signal = options.signal;
   }
 
   /** This reconcile's copy; persist() may replace its parts with the object as stored. */
   get maasCluster(): MaasCluster {
-    return this.own.object;
+    return this.object;
   }
 
   get clock(): Clock {
@@ -72,30 +69,5 @@ export class ClusterScope {
     if (value === undefined) delete annotations[name];
     else annotations[name] = value;
     this.maasCluster.metadata.annotations = annotations;
-  }
-
-  setCondition(input: Omit<ConditionInput, "observedGeneration">): void {
-    this.own.setCondition(input);
-  }
-
-  condition(type: string): ConditionInput | undefined {
-    return this.own.condition(type);
-  }
-
-  event(input: EventInput): void {
-    this.own.event(input);
-  }
-
-  /**
-   * Writes what changed so far (e.g. the finalizer before MAAS is touched, or the
-   * endpoint with the annotation that says whose DNS resource it is).
-   */
-  persist(): Promise<void> {
-    return this.own.persist();
-  }
-
-  /** Summarises Ready (not while deleting or before any step ran), then writes whatever changed. */
-  close(): Promise<void> {
-    return this.own.close();
   }
 }

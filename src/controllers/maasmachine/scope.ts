@@ -5,7 +5,7 @@ import { MAAS_MACHINE, MachineDeployedCondition, type MaasMachine, type MaasMach
 import type { Cluster, Machine } from "../../capi/index.ts";
 import type { Clock } from "../../clock/index.ts";
 import type { Logger } from "../../observability/index.ts";
-import type { ConditionInput, EventInput, KubeClient } from "../../runtime/index.ts";
+import type { KubeClient } from "../../runtime/index.ts";
 import type { ControllerDeps } from "../shared/deps.ts";
 import { ObjectScope } from "../shared/object-scope.ts";
 import type { WrittenVersions } from "../shared/written-versions.ts";
@@ -21,32 +21,30 @@ export interface MachineScopeOptions {
   written?: WrittenVersions;
 }
 
-export class MachineScope {
+export class MachineScope extends ObjectScope<MaasMachine> {
   readonly machine: Machine | undefined;
   readonly cluster: Cluster | undefined;
   readonly log: Logger;
   readonly signal: AbortSignal;
-  readonly deps: ControllerDeps;
-  private readonly own: ObjectScope<MaasMachine>;
 
   constructor(options: MachineScopeOptions) {
-    this.own = new ObjectScope({
+    super({
       object: options.maasMachine,
       kind: MAAS_MACHINE,
       deps: options.deps,
+      // Ready summarises MachineDeployed at close.
       readyFrom: [MachineDeployedCondition],
       ...(options.written === undefined ? {} : { written: options.written }),
     });
     this.machine = options.machine;
     this.cluster = options.cluster;
-    this.deps = options.deps;
     this.log = options.log;
     this.signal = options.signal;
   }
 
   /** This reconcile's copy; persist() may replace its parts with the object as stored. */
   get maasMachine(): MaasMachine {
-    return this.own.object;
+    return this.object;
   }
 
   get client(): KubeClient {
@@ -64,27 +62,5 @@ export class MachineScope {
   get status(): MaasMachineStatus {
     this.maasMachine.status ??= {};
     return this.maasMachine.status;
-  }
-
-  setCondition(input: Omit<ConditionInput, "observedGeneration">): void {
-    this.own.setCondition(input);
-  }
-
-  condition(type: string): ConditionInput | undefined {
-    return this.own.condition(type);
-  }
-
-  event(input: EventInput): void {
-    this.own.event(input);
-  }
-
-  /** Writes what changed so far (e.g. the system ID before the deploy that must not run without it). */
-  persist(): Promise<void> {
-    return this.own.persist();
-  }
-
-  /** Summarises Ready from MachineDeployed, then writes whatever changed. */
-  close(): Promise<void> {
-    return this.own.close();
   }
 }

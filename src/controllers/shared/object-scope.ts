@@ -35,7 +35,7 @@ export interface ObjectScopeOptions<T extends ReconciledObject> {
 export class ObjectScope<T extends ReconciledObject> {
   /** This reconcile's copy; persist() may replace its parts with the object as stored. */
   readonly object: T;
-  private readonly deps: ControllerDeps;
+  readonly deps: ControllerDeps;
   private readonly readyFrom: readonly string[];
   private readonly patchHelper: PatchHelper<T>;
   private readonly written: WrittenVersions | undefined;
