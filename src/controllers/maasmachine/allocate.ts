@@ -15,7 +15,7 @@ import {
 import { formatProviderID } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type AllocateParams, type Machine } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
-import { allocatedSpec, currentSpec, recordAllocatedSpec, type AllocatedSpec } from "./desired.ts";
+import { recordAllocatedSpec, specInForce, type AllocatedSpec } from "./desired.ts";
 import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
 import type { MachineScope } from "./scope.ts";
 
@@ -44,7 +44,7 @@ export async function reconcileAllocate(scope: MachineScope): Promise<Result | u
     maasMachine.metadata.finalizers = [...(maasMachine.metadata.finalizers ?? []), MaasMachineFinalizer];
     await scope.persist();
   }
-  const spec = allocatedSpec(maasMachine) ?? currentSpec(maasMachine, scope.machine);
+  const spec = specInForce(maasMachine, scope.machine);
   let machine: Machine | undefined;
   try {
     if (mayHoldOne) machine = await findHeld(scope);
@@ -109,7 +109,7 @@ export async function findHeld(scope: MachineScope, options: { except?: string }
  * same machine back; undefined when MAAS has no other machine (409).
  */
 export async function allocateReplacement(scope: MachineScope, failed: string): Promise<Machine | undefined> {
-  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const spec = specInForce(scope.maasMachine, scope.machine);
   const existing = await findHeld(scope, { except: failed });
   if (existing !== undefined) return existing;
   try {
@@ -122,7 +122,7 @@ export async function allocateReplacement(scope: MachineScope, failed: string): 
 
 /** Records the replacement in two writes: systemID cannot change in one (it is immutable once set). */
 export async function switchTo(scope: MachineScope, replacement: Machine): Promise<void> {
-  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const spec = specInForce(scope.maasMachine, scope.machine);
   delete scope.maasMachine.spec.systemID;
   delete scope.maasMachine.spec.providerID;
   await scope.persist();

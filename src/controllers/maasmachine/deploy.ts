@@ -19,7 +19,7 @@ import { SECRET, bootstrapDataSecretName, decodeBootstrapData } from "../../capi
 import { MaasError, MachineStatus, type Machine } from "../../maas/index.ts";
 import { isNotFound, type Result } from "../../runtime/index.ts";
 import { allocateReplacement, switchTo } from "./allocate.ts";
-import { allocatedSpec, currentSpec, forgetAllocatedSpec } from "./desired.ts";
+import { forgetAllocatedSpec, specInForce } from "./desired.ts";
 import { refuseEphemeral } from "./ephemeral.ts";
 import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
 import type { NormalOptions } from "./normal.ts";
@@ -65,7 +65,7 @@ export async function reconcileDeploy(scope: MachineScope, options: NormalOption
 }
 
 function allocatedTarget(scope: MachineScope): "memory" | "disk" {
-  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const spec = specInForce(scope.maasMachine, scope.machine);
   return spec.ephemeral ? "memory" : "disk";
 }
 
@@ -76,7 +76,7 @@ function wasDeployed(scope: MachineScope): boolean {
 
 async function deploy(scope: MachineScope, machine: Machine, options: NormalOptions): Promise<Result | void> {
   const { services, watcher } = scope.deps.maas.endpoint();
-  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const spec = specInForce(scope.maasMachine, scope.machine);
   const userData = await readBootstrapData(scope, options);
   if (userData === undefined) return { requeueAfterMs: BOOTSTRAP_RETRY_MS };
   if (spec.ephemeral) checkMemory(scope, machine, spec.minMemory);

@@ -40,6 +40,11 @@ export function currentSpec(maasMachine: MaasMachine, machine: Machine | undefin
   return { image, minCPU, minMemory, ...(minDiskSize === undefined ? {} : { minDiskSize }), ephemeral: wantsEphemeral(maasMachine, machine) };
 }
 
+/** What this machine is held to: the values stored at allocation, else the spec as it stands. */
+export function specInForce(maasMachine: MaasMachine, machine: Machine | undefined): AllocatedSpec {
+  return allocatedSpec(maasMachine) ?? currentSpec(maasMachine, machine);
+}
+
 /** The values stored at allocation, or undefined before (or for a machine allocated without them). */
 export function allocatedSpec(maasMachine: MaasMachine): AllocatedSpec | undefined {
   const text = maasMachine.metadata.annotations?.[AllocatedSpecAnnotation];

@@ -5,7 +5,7 @@
 // machine it could not deploy.
 import { EphemeralNotSupportedReason, MachineDeployedCondition } from "../../api/v1beta1/index.ts";
 import { supportsEphemeralDeploy } from "../../maas/index.ts";
-import { allocatedSpec, currentSpec } from "./desired.ts";
+import { specInForce } from "./desired.ts";
 import type { MachineScope } from "./scope.ts";
 import { endpointOrReport } from "./maas-errors.ts";
 
@@ -13,7 +13,7 @@ import { endpointOrReport } from "./maas-errors.ts";
 export async function checkEphemeralSupport(scope: MachineScope): Promise<boolean> {
   // Once allocated, what was asked then is what counts (and it was checked then).
   if (scope.maasMachine.spec.systemID !== undefined) return true;
-  const spec = allocatedSpec(scope.maasMachine) ?? currentSpec(scope.maasMachine, scope.machine);
+  const spec = specInForce(scope.maasMachine, scope.machine);
   if (!spec.ephemeral) return true;
   const endpoint = endpointOrReport(scope);
   if (endpoint === undefined) return false;
