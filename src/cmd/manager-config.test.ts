@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseManagerConfig, type ManagerConfig } from "./manager-config.ts";
+import { ConfigError, DEFAULT_WEBHOOK_CERT_DIR, MANAGER_HELP, checkWebhookCertDir, parseManagerConfig, type ManagerConfig } from "./manager-config.ts";
 
 const MAAS_ENV = { MAAS_ENDPOINT: "http://maas.example.com:5240/MAAS", MAAS_API_KEY: "ck:tk:ts" };
 
@@ -42,6 +42,7 @@ describe("parseManagerConfig", () => {
       ["maasCaFile", undefined],
       ["maasInsecureSkipTlsVerify", false],
       ["ephemeralMinMemoryMiB", 16_384],
+      ["webhook", { port: 9443, certDir: "/tmp/k8s-webhook-server/serving-certs", certDirGiven: false }],
     ] as const satisfies ReadonlyArray<readonly [keyof ManagerConfig, unknown]>) {
       it(`defaults ${field} to ${JSON.stringify(expected) ?? "undefined"}`, () => {
         assert.deepEqual(config[field], expected);
@@ -49,7 +50,7 @@ describe("parseManagerConfig", () => {
     }
 
     it("sets no field beyond those", () => {
-      assert.equal(Object.keys(config).length, 16);
+      assert.equal(Object.keys(config).length, 17);
     });
 
     it("takes the Lease namespace from POD_NAMESPACE when it is set", () => {
@@ -83,6 +84,9 @@ describe("parseManagerConfig", () => {
         "--maas-ca-file=/tmp/ca.pem",
         "--maas-insecure-skip-tls-verify",
         "--ephemeral-min-memory=8Gi",
+        "--webhook-port",
+        "19443",
+        "--webhook-cert-dir=/etc/certs",
       ]);
       assert.deepEqual(config, {
         kubeconfig: "/tmp/kc",
@@ -101,7 +105,17 @@ describe("parseManagerConfig", () => {
         maasCaFile: "/tmp/ca.pem",
         maasInsecureSkipTlsVerify: true,
         ephemeralMinMemoryMiB: 8192,
+        webhook: { port: 19443, certDir: "/etc/certs", certDirGiven: true },
       });
+    });
+
+    it('turns the webhook server off with --webhook-port 0, whatever --webhook-cert-dir says', () => {
+      assert.equal(parse(["--webhook-port", "0"]).webhook, undefined);
+      assert.equal(parse(["--webhook-port=0", "--webhook-cert-dir", "/nowhere"]).webhook, undefined);
+    });
+
+    it("accepts the highest port, 65535", () => {
+      assert.equal(parse(["--webhook-port", "65535"]).webhook?.port, 65535);
     });
 
     it("accepts names at Kubernetes' length limits: a 63-character namespace, a 253-character Lease name", () => {
@@ -181,6 +195,12 @@ describe("parseManagerConfig", () => {
       { argv: ["--ephemeral-min-memory", "lots"], names: "--ephemeral-min-memory", fix: /16Gi/ },
       { argv: ["--ephemeral-min-memory", "16GB"], names: "--ephemeral-min-memory", fix: /16Gi/ },
       { argv: ["--kubeconfig", " "], names: "--kubeconfig", fix: /kubeconfig file path/ },
+      { argv: ["--webhook-port", "65536"], names: "--webhook-port", fix: /0 to 65535.*--webhook-port 9443/ },
+      { argv: ["--webhook-port=-1"], names: "--webhook-port", fix: /0 turns the webhook server off/ },
+      { argv: ["--webhook-port", "94.43"], names: "--webhook-port", fix: /--webhook-port 9443/ },
+      { argv: ["--webhook-port", "https"], names: "--webhook-port", fix: /--webhook-port 9443/ },
+      { argv: ["--webhook-port="], names: "--webhook-port", fix: /--webhook-port 9443/ },
+      { argv: ["--webhook-cert-dir="], names: "--webhook-cert-dir", fix: /tls\.crt and tls\.key/ },
       { argv: ["--maas-ca-file="], names: "--maas-ca-file", fix: /PEM file/ },
       { argv: ["--no-such-flag"], names: "--no-such-flag", fix: /--help/ },
       { argv: ["--sync-period"], names: "--sync-period", fix: /--help/ },
@@ -236,5 +256,40 @@ describe("parseManagerConfig", () => {
         assert.equal(parseManagerConfig(["--sync-period", "abc", flag], {}), "help");
       });
     }
+  });
+
+  describe("checkWebhookCertDir", () => {
+    const only = (...present: string[]) => (path: string) => present.includes(path);
+
+    it("serves when both files are in the directory", () => {
+      const webhook = { port: 9443, certDir: "/certs", certDirGiven: true };
+      assert.deepEqual(checkWebhookCertDir(webhook, only("/certs/tls.crt", "/certs/tls.key")), { serve: true });
+    });
+
+    it("refuses a given directory without the key, naming the flag, the file and the way out", () => {
+      const webhook = { port: 9443, certDir: "/certs", certDirGiven: true };
+      assert.throws(
+        () => checkWebhookCertDir(webhook, only("/certs/tls.crt")),
+        (err: unknown) => err instanceof ConfigError && /^--webhook-cert-dir \/certs: tls\.key missing; .*--webhook-port 0/.test(err.message) && !err.message.includes("\n"),
+      );
+    });
+
+    it("refuses a given directory without either file, naming both", () => {
+      const webhook = { port: 9443, certDir: "/certs", certDirGiven: true };
+      assert.throws(() => checkWebhookCertDir(webhook, only()), /tls\.crt and tls\.key missing/);
+    });
+
+    it("only warns, with the directory and the fix, when the default directory is empty", () => {
+      const webhook = parse([]).webhook;
+      assert.ok(webhook !== undefined);
+      const result = checkWebhookCertDir(webhook, only());
+      assert.equal(result.serve, false);
+      assert.match(result.serve ? "" : result.warning, new RegExp(`^webhooks not served: ${DEFAULT_WEBHOOK_CERT_DIR} has no tls\\.crt or tls\\.key; .*--webhook-cert-dir DIR`));
+    });
+  });
+
+  it("documents both webhook flags and their defaults in --help", () => {
+    assert.match(MANAGER_HELP, /--webhook-port N .*\(default 9443\)/);
+    assert.match(MANAGER_HELP, new RegExp(`--webhook-cert-dir DIR[\\s\\S]*tls\\.crt and tls\\.key[\\s\\S]*default ${DEFAULT_WEBHOOK_CERT_DIR}`));
   });
 });

@@ -1,6 +1,12 @@
 // capmaas-manager's settings: flags and environment → one validated config. Every
 // refusal is one line that names the setting and the fix; the caller exits 2 with it.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+
+/** controller-runtime's default, where cert-manager's Secret is mounted in the release. */
+export const DEFAULT_WEBHOOK_CERT_DIR = "/tmp/k8s-webhook-server/serving-certs";
+export const DEFAULT_WEBHOOK_PORT = 9443;
 
 export const MANAGER_HELP = `Usage: capmaas-manager [flags]
 
@@ -27,6 +33,11 @@ MAAS:
   --maas-ca-file FILE                 extra CA certificate(s), PEM, for an https endpoint with a private CA
   --maas-insecure-skip-tls-verify     do not verify MAAS's certificate (logged as a warning)
   --ephemeral-min-memory QUANTITY     warn when a machine deployed to memory has less (default 16Gi)
+
+Webhooks:
+  --webhook-port N                    serve the admission webhooks over HTTPS on this port, 0 to turn off (default 9443)
+  --webhook-cert-dir DIR              serving certificate directory with tls.crt and tls.key, reloaded when they
+                                      change (default ${DEFAULT_WEBHOOK_CERT_DIR})
 `;
 
 export type MaasCredentialsSource =
@@ -55,6 +66,15 @@ export interface ManagerConfig {
   maasCaFile: string | undefined;
   maasInsecureSkipTlsVerify: boolean;
   ephemeralMinMemoryMiB: number;
+  /** undefined with --webhook-port 0. */
+  webhook: WebhookConfig | undefined;
+}
+
+export interface WebhookConfig {
+  port: number;
+  certDir: string;
+  /** --webhook-cert-dir was given: missing files are then an error, not a warning. */
+  certDirGiven: boolean;
 }
 
 /** A setting is missing or malformed; the message names it and the fix. */
@@ -96,6 +116,8 @@ export function parseManagerConfig(argv: readonly string[], env: NodeJS.ProcessE
         "maas-ca-file": { type: "string" },
         "maas-insecure-skip-tls-verify": { type: "boolean" },
         "ephemeral-min-memory": { type: "string" },
+        "webhook-port": { type: "string" },
+        "webhook-cert-dir": { type: "string" },
       },
     }));
   } catch (err) {
@@ -141,7 +163,34 @@ export function parseManagerConfig(argv: readonly string[], env: NodeJS.ProcessE
     maasCaFile: nonEmpty("--maas-ca-file", str("maas-ca-file"), "a PEM file path"),
     maasInsecureSkipTlsVerify: values["maas-insecure-skip-tls-verify"] === true,
     ephemeralMinMemoryMiB: parseMemoryMiB("--ephemeral-min-memory", str("ephemeral-min-memory") ?? "16Gi"),
+    webhook: parseWebhook(str("webhook-port"), str("webhook-cert-dir")),
   };
+}
+
+function parseWebhook(portText: string | undefined, certDir: string | undefined): WebhookConfig | undefined {
+  const port = portText === undefined ? DEFAULT_WEBHOOK_PORT : Number(portText);
+  if (portText !== undefined && (portText.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new ConfigError(`--webhook-port ${JSON.stringify(portText)}: expected a port from 0 to 65535 (0 turns the webhook server off), e.g. --webhook-port 9443`);
+  }
+  if (port === 0) return undefined;
+  const dir = nonEmpty("--webhook-cert-dir", certDir, "a directory holding tls.crt and tls.key");
+  return { port, certDir: dir ?? DEFAULT_WEBHOOK_CERT_DIR, certDirGiven: dir !== undefined };
+}
+
+/**
+ * Whether the webhook server can start: its certificate files exist. Missing in a
+ * directory given with --webhook-cert-dir → ConfigError (exit 2); missing in the
+ * default directory → a warning to log, and no webhooks, so a manager run outside a
+ * cluster (make manager, tests) starts without certificates.
+ */
+export function checkWebhookCertDir(webhook: WebhookConfig, exists: (path: string) => boolean = existsSync): { serve: true } | { serve: false; warning: string } {
+  const missing = ["tls.crt", "tls.key"].filter((name) => !exists(join(webhook.certDir, name)));
+  if (missing.length === 0) return { serve: true };
+  const what = `${webhook.certDir} has no ${missing.join(" or ")}`;
+  if (webhook.certDirGiven) {
+    throw new ConfigError(`--webhook-cert-dir ${webhook.certDir}: ${missing.join(" and ")} missing; put the serving certificate there (tls.crt, tls.key, e.g. cert-manager's Secret), or pass --webhook-port 0 to serve no webhooks`);
+  }
+  return { serve: false, warning: `webhooks not served: ${what}; mount the serving certificate there or pass --webhook-cert-dir DIR (--webhook-port 0 turns webhooks off without this warning)` };
 }
 
 function parseCredentials(secret: string | undefined, env: NodeJS.ProcessEnv): MaasCredentialsSource {

@@ -12,7 +12,8 @@ import { DEFAULT_SETTINGS, MaasConnection, createProviderMetrics, setupProviderC
 import { createMaasClient, MaasConfigError } from "../maas/index.ts";
 import { createLogger, installStreamGuards, shutdownLogger, type Logger } from "../observability/index.ts";
 import { Manager, startProbeServer, type InformerScope, type ProbeServer } from "../runtime/index.ts";
-import { ConfigError, MANAGER_HELP, parseManagerConfig, type ManagerConfig } from "./manager-config.ts";
+import { startProviderWebhooks, type WebhookServer } from "../webhooks/index.ts";
+import { ConfigError, MANAGER_HELP, checkWebhookCertDir, parseManagerConfig, type ManagerConfig } from "./manager-config.ts";
 
 async function main(): Promise<number> {
   installStreamGuards();
@@ -109,7 +110,8 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
     machineConcurrency: config.machineConcurrency,
     clusterConcurrency: config.clusterConcurrency,
   });
-  enqueueMachine = (key) => provider.machines.controller.enqueue(key);
+  // News from MAAS is about machines already in flight: it goes ahead of new objects.
+  enqueueMachine = (key) => provider.machines.controller.enqueue(key, { urgent: true });
   // New credentials: everything that waited for MAAS goes again now, not at the next resync.
   enqueueAll = () => provider.enqueueAll();
   metrics.countMachinesFrom(() => provider.machines.caches.maasMachines.list());
@@ -123,6 +125,9 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
     logger.info({ port: metricsServer.port }, "serving /metrics");
   }
 
+  // Before the manager starts: every replica answers admission, leader or not.
+  const webhooks = await startWebhooks(config, logger);
+
   let exitCode = 0;
   const exited = new Promise<void>((resolve) => {
     manager.installSignalHandlers((code) => {
@@ -130,14 +135,37 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
       resolve();
     });
   });
-  await manager.start();
-  logger.info({ namespace: config.namespace ?? "(all)", watchFilter: config.watchFilter ?? "(none)" }, "capmaas-manager started");
-  await exited;
-  await manager.stop();
+  try {
+    await manager.start();
+    logger.info({ namespace: config.namespace ?? "(all)", watchFilter: config.watchFilter ?? "(none)" }, "capmaas-manager started");
+    await exited;
+    await manager.stop();
+  } finally {
+    await webhooks?.close();
+  }
   maas.close();
   await provider.machines.workloadClusters.close();
   await metricsServer?.close();
   return exitCode;
+}
+
+/** The admission webhook server, or undefined when it is off or its default certificate directory is empty. */
+async function startWebhooks(config: ManagerConfig, logger: Logger): Promise<WebhookServer | undefined> {
+  const webhook = config.webhook;
+  if (webhook === undefined) return undefined;
+  const check = checkWebhookCertDir(webhook);
+  if (!check.serve) {
+    logger.warn(check.warning);
+    return undefined;
+  }
+  try {
+    const server = await startProviderWebhooks({ port: webhook.port, certDir: webhook.certDir, logger, ephemeralMinMemoryMiB: config.ephemeralMinMemoryMiB });
+    logger.info({ port: server.port, certDir: webhook.certDir }, "serving admission webhooks");
+    return server;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`--webhook-port ${webhook.port} / --webhook-cert-dir ${webhook.certDir}: cannot serve webhooks (${reason}); fix the certificate or the port, or pass --webhook-port 0`);
+  }
 }
 
 function loadKubeConfig(config: ManagerConfig): KubeConfig {
