@@ -169,7 +169,7 @@ describe("MaasMachine admission", () => {
 
     it("lets deletes through, with and without the annotation (the validating webhook sees DELETE)", async () => {
       const custom = env.kubeConfig().makeApiClient(CustomObjectsApi);
-      for (const annotations of [{ [DeleteForMoveAnnotation]: "" }, {}]) {
+      for (const annotations of [{ [DeleteForMoveAnnotation]: "" }, {}] as Record<string, string>[]) {
         const name = fresh();
         await api.create("maasmachines", machine(name, {}, annotations));
         await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: fixture.namespace, plural: "maasmachines", name });
