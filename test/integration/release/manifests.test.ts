@@ -5,11 +5,12 @@
 // the real clusterctl reads the same folder with `generate provider` (no network, a
 // private HOME) and its output is dry-run too.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { WEBHOOK_KINDS, mutatePath, validatePath } from "../../../src/webhooks/paths.ts";
 import { locateBinaries, repoRoot } from "../../testenv/binaries.ts";
 import { startTestEnv, type TestEnv } from "../../testenv/index.ts";
 import { byKind, metadataFor, onlyOne, packageVersion, parseObjects, run, runHackScript, substitute, type K8sObject } from "./release-support.ts";
@@ -44,6 +45,21 @@ interface Webhook {
   admissionReviewVersions: string[];
   clientConfig: { service?: { name: string; namespace: string; path: string; port?: number } };
   rules: { apiGroups: string[]; resources: string[] }[];
+}
+
+/**
+ * The paths the manager's webhook server serves: src/webhooks/paths.ts when present,
+ * else the agreed convention (/mutate|validate-infrastructure-cluster-x-k8s-io-v1beta1-<kind>).
+ */
+async function servedWebhookPaths(): Promise<{ mutate: string[]; validate: string[] }> {
+  const source = join(repoRoot, "src", "webhooks", "paths.ts");
+  if (existsSync(source)) {
+    const paths = (await import(pathToFileURL(source).href)) as { WEBHOOK_KINDS: readonly string[]; mutatePath(k: string): string; validatePath(k: string): string };
+    return { mutate: paths.WEBHOOK_KINDS.map((k) => paths.mutatePath(k)), validate: paths.WEBHOOK_KINDS.map((k) => paths.validatePath(k)) };
+  }
+  const kinds = ["maascluster", "maasmachine", "maasmachinetemplate", "maasclustertemplate"];
+  const prefix = "infrastructure-cluster-x-k8s-io-v1beta1";
+  return { mutate: kinds.map((k) => `/mutate-${prefix}-${k}`), validate: kinds.map((k) => `/validate-${prefix}-${k}`) };
 }
 
 const podSpecOf = (deployment: K8sObject): PodSpec => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
@@ -169,7 +185,8 @@ describe("release manifests", () => {
       assert.deepEqual([...new Set(componentsText.match(/\$\{[^}]*\}/g))].sort(), ["${MAAS_API_KEY}", "${MAAS_ENDPOINT}"]);
     });
 
-    it("registers each kind's webhooks at the paths the manager serves, through the Service, with cert-manager's CA", () => {
+    it("registers each kind's webhooks at the paths the manager serves, through the Service, with cert-manager's CA", async () => {
+      const served = await servedWebhookPaths();
       const service = onlyOne(objects, "Service");
       assert.equal(service.metadata.name, "capmaas-webhook-service");
       const servicePort = (service.spec as { ports: { port: number; targetPort: number | string }[] }).ports[0];
@@ -188,11 +205,11 @@ describe("release manifests", () => {
       assert.deepEqual([certSpec.issuerRef.kind, certSpec.issuerRef.name], ["Issuer", issuer.metadata.name]);
       assert.deepEqual(issuer.spec, { selfSigned: {} });
 
-      for (const [kind, pathOf] of [["MutatingWebhookConfiguration", mutatePath], ["ValidatingWebhookConfiguration", validatePath]] as const) {
+      for (const [kind, paths] of [["MutatingWebhookConfiguration", served.mutate], ["ValidatingWebhookConfiguration", served.validate]] as const) {
         const config = onlyOne(objects, kind);
         assert.equal(config.metadata.annotations?.["cert-manager.io/inject-ca-from"], `${NAMESPACE}/${certificate.metadata.name}`);
         const hooks = webhooksOf(config);
-        assert.deepEqual(hooks.map((h) => h.clientConfig.service?.path).sort(), WEBHOOK_KINDS.map((k) => pathOf(k)).sort());
+        assert.deepEqual(hooks.map((h) => h.clientConfig.service?.path).sort(), [...paths].sort());
         for (const hook of hooks) {
           assert.equal(hook.sideEffects, "None", hook.name);
           assert.deepEqual(hook.admissionReviewVersions, ["v1"], hook.name);
