@@ -25,6 +25,7 @@ interface Container {
   name: string;
   image: string;
   args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   ports?: { name?: string; containerPort: number }[];
   livenessProbe?: { httpGet?: { path: string; port: number | string } };
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
@@ -60,6 +61,20 @@ async function servedWebhookPaths(): Promise<{ mutate: string[]; validate: strin
   const kinds = ["maascluster", "maasmachine", "maasmachinetemplate", "maasclustertemplate"];
   const prefix = "infrastructure-cluster-x-k8s-io-v1beta1";
   return { mutate: kinds.map((k) => `/mutate-${prefix}-${k}`), validate: kinds.map((k) => `/validate-${prefix}-${k}`) };
+}
+
+/**
+ * The container's args as the kubelet runs them in a pod in `namespace`: `$(VAR)` is
+ * replaced by the container's env var VAR (here only a literal value or the pod's
+ * metadata.namespace), as Kubernetes does for command and args.
+ */
+function argsInPod(container: Container, namespace: string): string[] {
+  const env = new Map<string, string>();
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env.set(e.name, e.value);
+    else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env.set(e.name, namespace);
+  }
+  return (container.args ?? []).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env.get(name) ?? whole));
 }
 
 const podSpecOf = (deployment: K8sObject): PodSpec => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
@@ -140,7 +155,7 @@ describe("release manifests", () => {
       assert.equal(pod.containers.length, 1);
       const manager = pod.containers[0] as Container;
       assert.equal(manager.name, "manager");
-      assert.deepEqual([...(manager.args ?? [])].sort(), [
+      assert.deepEqual(argsInPod(manager, NAMESPACE).sort(), [
         "--health-probe-bind-address=:8081",
         "--leader-elect",
         `--maas-credentials-secret=${NAMESPACE}/capmaas-manager-credentials`,
@@ -288,6 +303,29 @@ describe("release manifests", () => {
       const secret = generated.find((o) => o.kind === "Secret" && o.metadata.name === "capmaas-manager-credentials");
       assert.deepEqual(secret?.stringData, CREDENTIALS);
       for (const obj of generated) assert.equal(obj.metadata.labels?.["clusterctl.cluster.x-k8s.io"], "", `clusterctl labels ${obj.kind} ${obj.metadata.name}`);
+      await dryRun(result.stdout);
+    });
+
+    it("with --target-namespace, clusterctl moves every namespaced object, the certificate's names and the credentials reference there", async () => {
+      const target = "maas-elsewhere";
+      const created = await env.kubectl(["create", "namespace", target]);
+      assert.equal(created.code, 0, created.stderr);
+      const result = await runClusterctl(["generate", "provider", "--infrastructure", `maas:${version}`, "--config", clusterctlConfig, "--target-namespace", target], CREDENTIALS);
+      assert.equal(result.code, 0, result.stderr);
+      const generated = parseObjects(result.stdout, "clusterctl output");
+      assert.deepEqual(byKind(generated, "Namespace").map((n) => n.metadata.name), [target]);
+      for (const obj of generated.filter((o) => !CLUSTER_SCOPED.has(o.kind))) assert.equal(obj.metadata.namespace, target, `${obj.kind} ${obj.metadata.name}`);
+      const certSpec = onlyOne(generated, "Certificate").spec as { dnsNames: string[] };
+      assert.deepEqual(certSpec.dnsNames.sort(), [`capmaas-webhook-service.${target}.svc`, `capmaas-webhook-service.${target}.svc.cluster.local`]);
+      for (const kind of ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]) {
+        const config = onlyOne(generated, kind);
+        assert.equal(config.metadata.annotations?.["cert-manager.io/inject-ca-from"], `${target}/capmaas-serving-cert`);
+        for (const hook of webhooksOf(config)) assert.equal(hook.clientConfig.service?.namespace, target, hook.name);
+      }
+      const manager = podSpecOf(onlyOne(generated, "Deployment")).containers[0] as Container;
+      assert.ok(argsInPod(manager, target).includes(`--maas-credentials-secret=${target}/capmaas-manager-credentials`), "the manager reads the Secret clusterctl put beside it");
+      const binding = onlyOne(generated, "ClusterRoleBinding") as K8sObject & { subjects: { namespace: string }[] };
+      assert.deepEqual(binding.subjects.map((s) => s.namespace), [target]);
       await dryRun(result.stdout);
     });
 
