@@ -167,7 +167,11 @@ describe("the manager's RBAC", () => {
         await waitFor("the Cluster's infrastructure provisioned", async () => (await client.get(CAPI_CLUSTER, { namespace: ns, name: cluster })).status?.initialization?.infrastructureProvisioned === true, 90_000);
         assert.equal((await client.get(MAAS_CLUSTER, { namespace: ns, name: cluster })).spec.controlPlaneEndpoint?.host, fqdn);
 
-        await client.create(SECRET, bootstrapSecret(ns, "cp-0-bootstrap", cluster, CLOUD_INIT));
+        // Without CAPI's cluster-name label the Secret is not in the manager's cache: it is
+        // read with a GET, so that verb is exercised too.
+        const unlabelled = bootstrapSecret(ns, "cp-0-bootstrap", cluster, CLOUD_INIT);
+        delete unlabelled.metadata.labels;
+        await client.create(SECRET, unlabelled);
         await client.create(CAPI_MACHINE, machineObject({ filter, namespace: ns, name: "cp-0", cluster, dataSecretName: "cp-0-bootstrap", labels: { "cluster.x-k8s.io/control-plane": "" } }));
         await client.create(MAAS_MACHINE, maasMachineObject(filter, ns, "cp-0", { ephemeral: true, tags: ["control-plane"] }));
         await client.create(MAAS_MACHINE_TEMPLATE, {
