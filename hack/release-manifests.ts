@@ -35,15 +35,20 @@ interface Options {
 }
 
 async function parseOptions(): Promise<Options> {
-  const { values } = parseArgs({
-    options: {
-      version: { type: "string" },
-      out: { type: "string" },
-      metadata: { type: "string" },
-      image: { type: "string" },
-      kubectl: { type: "string" },
-    },
-  });
+  let values: Partial<Record<"version" | "out" | "metadata" | "image" | "kubectl", string>>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        version: { type: "string" },
+        out: { type: "string" },
+        metadata: { type: "string" },
+        image: { type: "string" },
+        kubectl: { type: "string" },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}; flags: --version --out --metadata --image --kubectl`);
+  }
   const version = values.version ?? `v${await packageVersion()}`;
   if (!SEMVER.test(version)) {
     throw new UsageError(`--version ${JSON.stringify(version)}: expected a semantic version with a leading v, e.g. --version v0.1.0`);
@@ -86,7 +91,13 @@ function testenvKubectl(): string {
  * users who mirror the image use clusterctl's own `images:` override instead.
  */
 async function renderComponents(options: Options): Promise<string> {
-  const { stdout } = await execFileAsync(options.kubectl, ["kustomize", join(root, "config", "default")], { maxBuffer: 64 * 1024 * 1024 });
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(options.kubectl, ["kustomize", join(root, "config", "default")], { maxBuffer: 64 * 1024 * 1024 }));
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`${options.kubectl} kustomize config/default failed: ${stderr === undefined || stderr === "" ? String(err) : stderr}`);
+  }
   const docs = parseAllDocuments(stdout);
   const objects: Record<string, unknown>[] = [];
   for (const doc of docs) {
@@ -148,7 +159,13 @@ async function main(): Promise<number> {
     console.error(`release-manifests: ${options.metadataPath} does not exist: write the clusterctl Metadata (release series → contract) there, or pass --metadata FILE`);
     return 2;
   }
-  const components = await renderComponents(options);
+  let components: string;
+  try {
+    components = await renderComponents(options);
+  } catch (err) {
+    console.error(`release-manifests: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
   const versionDir = join(options.outDir, PROVIDER_LABEL, options.version);
   // A fresh folder: a template removed from templates/ must not linger in the release.
   await rm(versionDir, { recursive: true, force: true });
