@@ -85,6 +85,14 @@ describe("the ClusterClass maas and the topology flavor", () => {
       assert.ok(target !== undefined, `templateRef ${JSON.stringify(ref)} names no template in clusterclass-maas.yaml`);
     }
 
+    // The class installs Kubernetes with the very script the flavors carry.
+    const script = (spec: unknown): unknown => (at(spec, "files") as { path: string; content: string }[] | undefined)?.find((f) => f.path === "/usr/local/sbin/capmaas-install-kubernetes")?.content;
+    const flavorKcp = parseObjects(await readFile(join(templatesDir, "cluster-template.yaml"), "utf8")).find((o) => o.kind === "KubeadmControlPlane");
+    const flavorScript = script(at(flavorKcp, "spec", "kubeadmConfigSpec"));
+    assert.equal(typeof flavorScript, "string");
+    assert.equal(script(at(templates.find((t) => t.kind === "KubeadmControlPlaneTemplate"), "spec", "template", "spec", "kubeadmConfigSpec")), flavorScript);
+    assert.equal(script(at(templates.find((t) => t.kind === "KubeadmConfigTemplate"), "spec", "template", "spec")), flavorScript);
+
     const applied = await kubectlOk(["apply", "-n", namespace, "-f", "-"], yamlStream(templates));
     assert.equal(applied.split("\n").filter((l) => l.endsWith(" created")).length, templates.length, applied);
     const dryClass = await kubectlOk(["apply", "-n", namespace, "--dry-run=server", "-f", "-"], yamlStream(clusterClass));
