@@ -26,7 +26,7 @@ export const FLAVOR_FILES = {
 export type Flavor = keyof typeof FLAVOR_FILES;
 export const FLAVORS = Object.keys(FLAVOR_FILES) as Flavor[];
 
-/** The export list of /work/shared/spec/ephemeral-deployment.md, "Usage with clusterctl", as written there. */
+/** The export list of the ephemeral deployment feature's "Usage with clusterctl", as written there (docs/clusterctl.md repeats it). */
 export const SPEC_EXPORTS = `export MAAS_ENDPOINT="http://your-maas-server:5240/MAAS"
 export MAAS_API_KEY="your-api-key"
 export CLUSTER_NAME="ephemeral-cluster"
@@ -46,7 +46,7 @@ export WORKER_MACHINE_IMAGE="ubuntu/focal"
 export WORKER_MACHINE_RESOURCEPOOL="default"
 export WORKER_MACHINE_TAG="worker"`;
 
-/** The spec's generate command, as written there. */
+/** Its generate command, as written there. */
 export const SPEC_COMMAND = `clusterctl generate cluster $CLUSTER_NAME \\
   --from templates/cluster-template-ephemeral.yaml \\
   --target-namespace $NAMESPACE > ephemeral-cluster.yaml`;

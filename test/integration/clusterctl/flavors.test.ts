@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { useSharedTestEnv, type TestEnvHandle } from "../../testenv/index.ts";
 import { ClusterctlSandbox, SPEC_COMMAND, SPEC_EXPORTS, SPEC_VARIABLES, at, findObject, parseObjects, type Flavor, type GeneratedObject } from "./clusterctl-harness.ts";
+import { docPath } from "./docs-table.ts";
 
 const execFileAsync = promisify(execFile);
 const ENDPOINT = { CONTROL_PLANE_ENDPOINT_HOST: "10.20.0.10" };
@@ -160,6 +161,12 @@ describe("clusterctl generate cluster with the spec's variables", () => {
     const applied = await env.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: text });
     assert.notEqual(applied.code, 0);
     assert.match(applied.stderr, /spec\.template\.spec\.minMemory/);
+  });
+
+  it("docs/clusterctl.md shows the spec's exports and command as this test runs them", async () => {
+    const doc = await readFile(docPath, "utf8");
+    assert.ok(doc.includes(`\`\`\`bash\n${SPEC_EXPORTS}\n\`\`\``), "the export list");
+    assert.ok(doc.includes(`\`\`\`bash\n${SPEC_COMMAND}\n\`\`\``), "the generate command");
   });
 
   it("the spec's exports and command, run verbatim by bash, write a cluster the API server accepts", async () => {
