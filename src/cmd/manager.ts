@@ -46,6 +46,17 @@ async function main(): Promise<number> {
 }
 
 async function run(config: ManagerConfig, logger: Logger): Promise<number> {
+  // First, so a bad certificate or a taken port stops the start before anything else
+  // runs; and served by every replica, leader or not, until the manager has stopped.
+  const webhooks = await startWebhooks(config, logger);
+  try {
+    return await runControllers(config, logger);
+  } finally {
+    await webhooks?.close();
+  }
+}
+
+async function runControllers(config: ManagerConfig, logger: Logger): Promise<number> {
   const kubeConfig = loadKubeConfig(config);
   const caCertificates = config.maasCaFile === undefined ? undefined : readCaFile(config.maasCaFile);
   const registry = new Registry();
@@ -125,9 +136,6 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
     logger.info({ port: metricsServer.port }, "serving /metrics");
   }
 
-  // Before the manager starts: every replica answers admission, leader or not.
-  const webhooks = await startWebhooks(config, logger);
-
   let exitCode = 0;
   const exited = new Promise<void>((resolve) => {
     manager.installSignalHandlers((code) => {
@@ -135,14 +143,10 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
       resolve();
     });
   });
-  try {
-    await manager.start();
-    logger.info({ namespace: config.namespace ?? "(all)", watchFilter: config.watchFilter ?? "(none)" }, "capmaas-manager started");
-    await exited;
-    await manager.stop();
-  } finally {
-    await webhooks?.close();
-  }
+  await manager.start();
+  logger.info({ namespace: config.namespace ?? "(all)", watchFilter: config.watchFilter ?? "(none)" }, "capmaas-manager started");
+  await exited;
+  await manager.stop();
   maas.close();
   await provider.machines.workloadClusters.close();
   await metricsServer?.close();

@@ -51,6 +51,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     pollIntervalMs: options.certPollIntervalMs ?? 10_000,
     onChange: (pair) => {
       server.setSecureContext({ ...secureContextOptions(pair), minVersion: "TLSv1.2" });
+      // Idle keep-alive connections would go on with the old certificate; busy ones finish first.
+      server.closeIdleConnections();
       log.info({ certDir: options.certDir }, "webhook serving certificate reloaded");
     },
     onError: (message) => log.warn({ certDir: options.certDir, reason: message }, "webhook serving certificate not reloaded; serving the previous one"),
