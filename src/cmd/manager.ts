@@ -46,17 +46,8 @@ async function main(): Promise<number> {
 }
 
 async function run(config: ManagerConfig, logger: Logger): Promise<number> {
-  // First, so a bad certificate or a taken port stops the start before anything else
-  // runs; and served by every replica, leader or not, until the manager has stopped.
-  const webhooks = await startWebhooks(config, logger);
-  try {
-    return await runControllers(config, logger);
-  } finally {
-    await webhooks?.close();
-  }
-}
-
-async function runControllers(config: ManagerConfig, logger: Logger): Promise<number> {
+  // A --webhook-cert-dir without its files is refused before anything runs or is logged.
+  const webhookCerts = config.webhook === undefined ? undefined : checkWebhookCertDir(config.webhook);
   const kubeConfig = loadKubeConfig(config);
   const caCertificates = config.maasCaFile === undefined ? undefined : readCaFile(config.maasCaFile);
   const registry = new Registry();
@@ -90,6 +81,16 @@ async function runControllers(config: ManagerConfig, logger: Logger): Promise<nu
       throw err;
     }
   }
+
+  // Once every setting is known good; served by every replica, leader or not.
+  let webhooks: WebhookServer | undefined;
+  try {
+    webhooks = webhookCerts?.serve === true ? await startWebhooks(config, logger) : undefined;
+  } catch (err) {
+    maas.close();
+    throw err;
+  }
+  if (webhookCerts?.serve === false) logger.warn(webhookCerts.warning);
 
   const probe = config.healthProbeBindAddress;
   const manager = new Manager({
@@ -143,25 +144,24 @@ async function runControllers(config: ManagerConfig, logger: Logger): Promise<nu
       resolve();
     });
   });
-  await manager.start();
-  logger.info({ namespace: config.namespace ?? "(all)", watchFilter: config.watchFilter ?? "(none)" }, "capmaas-manager started");
-  await exited;
-  await manager.stop();
+  try {
+    await manager.start();
+    logger.info({ namespace: config.namespace ?? "(all)", watchFilter: config.watchFilter ?? "(none)" }, "capmaas-manager started");
+    await exited;
+    await manager.stop();
+  } finally {
+    await webhooks?.close();
+  }
   maas.close();
   await provider.machines.workloadClusters.close();
   await metricsServer?.close();
   return exitCode;
 }
 
-/** The admission webhook server, or undefined when it is off or its default certificate directory is empty. */
+/** The admission webhook server on --webhook-port with the certificate of --webhook-cert-dir. */
 async function startWebhooks(config: ManagerConfig, logger: Logger): Promise<WebhookServer | undefined> {
   const webhook = config.webhook;
   if (webhook === undefined) return undefined;
-  const check = checkWebhookCertDir(webhook);
-  if (!check.serve) {
-    logger.warn(check.warning);
-    return undefined;
-  }
   try {
     const server = await startProviderWebhooks({ port: webhook.port, certDir: webhook.certDir, logger, ephemeralMinMemoryMiB: config.ephemeralMinMemoryMiB });
     logger.info({ port: server.port, certDir: webhook.certDir }, "serving admission webhooks");
