@@ -16,7 +16,7 @@ import {
   type Result,
   type TerminalError,
 } from "./result.ts";
-import { WorkQueue } from "./workqueue.ts";
+import { WorkQueue, type AddOptions } from "./workqueue.ts";
 
 export interface ControllerOptions {
   /** Names the controller in logs and metrics, and its work queue. */
@@ -76,9 +76,9 @@ export class Controller {
     this.initMetrics();
   }
 
-  /** Asks for `request` to be reconciled; a no-op while it is already pending. */
-  enqueue(request: Request | string): void {
-    this.queue.add(toKey(request));
+  /** Asks for `request` to be reconciled; a no-op while it is already pending (unless now urgent). */
+  enqueue(request: Request | string, options?: AddOptions): void {
+    this.queue.add(toKey(request), options);
   }
 
   /** Asks for `request` to be reconciled after `delayMs`; the earliest of several asks wins. */

@@ -12,7 +12,7 @@
 export { requestKey, parseRequestKey, TerminalError, findTerminalError } from "./result.ts";
 export type { Request, Result, ReconcileContext, Reconciler } from "./result.ts";
 export { WorkQueue } from "./workqueue.ts";
-export type { WorkQueueOptions } from "./workqueue.ts";
+export type { AddOptions, WorkQueueOptions } from "./workqueue.ts";
 export {
   exponentialFailureRateLimiter,
   tokenBucketRateLimiter,
@@ -57,7 +57,7 @@ export { OWNER_UID_INDEX, DEFAULT_INDEXERS, byOwnerUid, labelIndex, namespacedIn
 
 // Writes.
 export { PatchHelper } from "./patch-helper.ts";
-export type { PatchHelperOptions } from "./patch-helper.ts";
+export type { HelperPatchOptions, PatchHelperOptions } from "./patch-helper.ts";
 export { guardedUpdate, patchIfChanged } from "./kube-writes.ts";
 export { KubeApiError, apiErrorStatus, isConflict, isNotFound, isAlreadyExists } from "./kube-errors.ts";
 export { addFinalizer, removeFinalizer, hasFinalizer } from "./finalizers.ts";

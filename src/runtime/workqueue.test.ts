@@ -48,6 +48,50 @@ describe("WorkQueue", () => {
     });
   });
 
+  describe("urgent adds", () => {
+    it("hand urgent keys out before every other pending key, each lane in order", async () => {
+      const { queue } = newQueue();
+      for (const key of ["a", "b", "c"]) queue.add(key);
+      queue.add("u1", { urgent: true });
+      queue.add("d");
+      queue.add("u2", { urgent: true });
+      assert.deepEqual(await drain(queue), ["u1", "u2", "a", "b", "c", "d"]);
+    });
+
+    it("move a key already waiting to the front once, without handing it out twice", async () => {
+      const { queue } = newQueue();
+      for (const key of ["a", "b", "c"]) queue.add(key);
+      queue.add("c", { urgent: true });
+      queue.add("c", { urgent: true });
+      queue.add("c");
+      assert.equal(queue.len(), 3);
+      assert.deepEqual(await drain(queue), ["c", "a", "b"]);
+      assert.equal(queue.len(), 0);
+    });
+
+    it("keep a key urgent while a worker holds it, so it comes back at the front after done", async () => {
+      const { queue } = newQueue();
+      queue.add("held");
+      const held = await queue.get();
+      assert.equal(held, "held");
+      queue.add("a");
+      queue.add("held", { urgent: true });
+      queue.add("b");
+      queue.done("held");
+      assert.deepEqual(await drain(queue), ["held", "a", "b"]);
+    });
+
+    it("are forgotten once handed out: a later plain add of the key waits its turn", async () => {
+      const { queue } = newQueue();
+      queue.add("x", { urgent: true });
+      assert.equal(await queue.get(), "x");
+      queue.done("x");
+      queue.add("a");
+      queue.add("x");
+      assert.deepEqual(await drain(queue), ["a", "x"]);
+    });
+  });
+
   describe("when a key is added while a worker holds it", () => {
     it("does not hand it to a second worker, and runs it once more after done", async () => {
       const { queue, clock } = newQueue();

@@ -1,7 +1,9 @@
 // The rate-limiting, delaying work queue of client-go, which is what makes a
 // controller level-triggered: a key is pending at most once however many events
 // name it, a key is never handed to two workers at once, and a key added while it
-// is being processed runs once more after done().
+// is being processed runs once more after done(). Keys added as urgent (news about
+// something already in flight, such as a MAAS machine that finished deploying) are
+// handed out before the others, so a burst of new objects cannot hold them back.
 import { systemClock, type Clock, type TimerHandle } from "../clock/index.ts";
 import { noopWorkQueueMetrics, type WorkQueueMetrics } from "./metrics.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
@@ -31,8 +33,17 @@ export class WorkQueue {
   private readonly rateLimiter: RateLimiter;
   private readonly metrics: WorkQueueMetrics;
 
-  /** Keys ready for a worker, in FIFO order; every one of them is also dirty. */
-  private readonly pending = new Fifo();
+  /** Keys ready for a worker, each lane in FIFO order; the urgent lane goes first. */
+  private readonly urgentLane = new Fifo<Ticket>();
+  private readonly normalLane = new Fifo<Ticket>();
+  /**
+   * The live ticket of each key ready for a worker (every one of them is also dirty).
+   * A key moved to the urgent lane leaves its normal ticket behind; take() skips
+   * tickets that are no longer live instead of searching the lane.
+   */
+  private readonly pending = new Map<string, Ticket>();
+  /** Dirty keys that were added as urgent, kept while a worker holds them. */
+  private readonly urgent = new Set<string>();
   /** Keys that need processing: pending ones, and processing ones added again. */
   private readonly dirty = new Set<string>();
   /** Keys held by a worker, with when they were handed out. */
@@ -64,15 +75,26 @@ export class WorkQueue {
     return this.shuttingDown;
   }
 
-  /** Marks `key` as needing processing; a no-op when it already does or the queue is shut down. */
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  /**
+   * Marks `key` as needing processing; a no-op when it already does or the queue is
+   * shut down, except that an urgent add moves a key already waiting to the urgent lane.
+   */
+  add(key: string, options?: AddOptions): void {
+    if (this.shuttingDown) return;
+    const urgent = options?.urgent === true;
+    if (this.dirty.has(key)) {
+      if (!urgent || this.urgent.has(key)) return;
+      this.urgent.add(key);
+      if (this.pending.has(key)) this.enqueuePending(key);
+      return;
+    }
     this.metrics.added();
     this.dirty.add(key);
+    if (urgent) this.urgent.add(key);
     this.dirtySinceMs.set(key, this.clock.now());
     // A worker holds it: done() puts it back, so it never runs twice at once.
     if (this.processing.has(key)) return;
-    this.pending.push(key);
+    this.enqueuePending(key);
     this.serveWaiters();
   }
 
@@ -116,7 +138,7 @@ export class WorkQueue {
    */
   get(signal?: AbortSignal): Promise<string | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
-    if (this.pending.length > 0) return Promise.resolve(this.take());
+    if (this.pending.size > 0) return Promise.resolve(this.take());
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const onAbort = (): void => {
@@ -139,7 +161,7 @@ export class WorkQueue {
     this.processing.delete(key);
     this.metrics.finished(this.secondsSince(startedAtMs));
     if (this.dirty.has(key)) {
-      this.pending.push(key);
+      this.enqueuePending(key);
       this.serveWaiters();
     }
     if (this.processing.size === 0) this.releaseDrainWaiters();
@@ -147,7 +169,7 @@ export class WorkQueue {
 
   /** How many keys are waiting for a worker (not counting delayed or processing ones). */
   len(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   /**
@@ -173,7 +195,7 @@ export class WorkQueue {
     this.timer = undefined;
     this.scheduled.clear();
     this.heap.clear();
-    if (this.pending.length === 0) {
+    if (this.pending.size === 0) {
       const waiters = [...this.waiters];
       this.waiters.clear();
       for (const waiter of waiters) waiter(undefined);
@@ -189,16 +211,34 @@ export class WorkQueue {
   /** Hands pending keys to waiting get() calls, oldest waiter first. */
   private serveWaiters(): void {
     for (const waiter of this.waiters) {
-      if (this.pending.length === 0) return;
+      if (this.pending.size === 0) return;
       this.waiters.delete(waiter);
       waiter(this.take());
     }
   }
 
+  /** Gives `key` a new live ticket in the lane its urgency says. */
+  private enqueuePending(key: string): void {
+    const ticket: Ticket = { key };
+    this.pending.set(key, ticket);
+    (this.urgent.has(key) ? this.urgentLane : this.normalLane).push(ticket);
+  }
+
+  private nextLiveKey(): string | undefined {
+    for (const lane of [this.urgentLane, this.normalLane]) {
+      for (let ticket = lane.shift(); ticket !== undefined; ticket = lane.shift()) {
+        if (this.pending.get(ticket.key) === ticket) return ticket.key;
+      }
+    }
+    return undefined;
+  }
+
   private take(): string {
-    const key = this.pending.shift();
+    const key = this.nextLiveKey();
     if (key === undefined) throw new Error("work queue: take() with nothing pending");
     const nowMs = this.clock.now();
+    this.pending.delete(key);
+    this.urgent.delete(key);
     this.dirty.delete(key);
     this.processing.set(key, nowMs);
     const dirtySinceMs = this.dirtySinceMs.get(key) ?? nowMs;
@@ -256,20 +296,26 @@ export class WorkQueue {
   }
 }
 
+export interface AddOptions {
+  /** Hand the key out before every key added without it (news about work already in flight). */
+  urgent?: boolean;
+}
+
+/** A place in a lane; live while it is the one `pending` holds for its key. */
+interface Ticket {
+  key: string;
+}
+
 /** An array-backed FIFO whose shift() is O(1) amortised, unlike Array.prototype.shift. */
-class Fifo {
-  private items: string[] = [];
+class Fifo<T> {
+  private items: T[] = [];
   private head = 0;
 
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: string): void {
+  push(item: T): void {
     this.items.push(item);
   }
 
-  shift(): string | undefined {
+  shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head++];
     // Compact once the consumed prefix dominates, keeping memory bounded.

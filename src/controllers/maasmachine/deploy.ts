@@ -41,6 +41,7 @@ export async function reconcileDeploy(scope: MachineScope, options: NormalOption
   const machine = snapshot.machine;
   if (machine === undefined) return reportNotFound(scope, systemId);
   reportObserved(scope, machine);
+  if (allocatedTarget(scope) === "memory") reportMemory(scope, machine);
 
   switch (machine.status) {
     case MachineStatus.Allocated:
@@ -79,7 +80,7 @@ async function deploy(scope: MachineScope, machine: Machine, options: NormalOpti
   const spec = specInForce(scope.maasMachine, scope.machine);
   const userData = await readBootstrapData(scope, options);
   if (userData === undefined) return { requeueAfterMs: BOOTSTRAP_RETRY_MS };
-  if (spec.ephemeral) checkMemory(scope, machine, spec.minMemory);
+  if (spec.ephemeral) warnIfLowMemory(scope, machine, spec.minMemory);
   let deployed: Machine;
   try {
     deployed = await services.machines.deploy(
@@ -98,16 +99,13 @@ async function deploy(scope: MachineScope, machine: Machine, options: NormalOpti
     }
     throw reportMaasFailure(scope, err, `Deploying ${machine.system_id}`);
   }
-  watcher.observe(deployed);
-  reportObserved(scope, deployed);
   scope.log.info({ systemId: deployed.system_id, target: spec.ephemeral ? "memory" : "disk" }, "deploying MAAS machine");
-  // No Event here: the condition says it, and the Deployed event follows; one write less per machine.
-  scope.setCondition({
-    type: MachineDeployedCondition,
-    status: "False",
-    reason: MachineDeployingReason,
-    message: `MAAS is deploying ${deployed.hostname} (${deployed.system_id}) ${spec.ephemeral ? "into memory" : "to disk"}`,
-  });
+  // No Event and no status write here: the watcher's next read enqueues us (urgently) even
+  // if MAAS still says Deploying, and that pass writes the status from what it read, which
+  // with a fast MAAS is already Deployed; one write less per machine. The spec naming the
+  // machine was written before the deploy, so nothing is lost if we stop here.
+  watcher.observe(deployed, { reportNextRead: true });
+  scope.skipStatusWrite();
 }
 
 /** How soon to look again for a bootstrap Secret the Machine names but the API server does not have yet. */
@@ -142,17 +140,30 @@ async function readBootstrapData(scope: MachineScope, options: NormalOptions): P
   return decodeBootstrapData(secret);
 }
 
-/** MAAS has no memory check for deploy to memory; we warn below the configured minimum and deploy anyway. */
-function checkMemory(scope: MachineScope, machine: Machine, requestedMiB: number): void {
+/**
+ * MAAS has no memory check for deploy to memory, so we add one: below the configured
+ * minimum the condition warns (and the deploy goes ahead). Derived from the machine
+ * on every pass, so it holds whichever pass writes the status.
+ */
+function reportMemory(scope: MachineScope, machine: Machine): void {
   const minimum = scope.deps.settings.ephemeralMinMemoryMiB;
-  scope.deps.metrics.ephemeralMemoryHeadroom.observe(machine.memory - requestedMiB);
   if (machine.memory >= minimum) {
     scope.setCondition({ type: EphemeralMemorySufficientCondition, status: "True", reason: EphemeralMemorySufficientReason });
     return;
   }
-  const message = `MAAS machine ${machine.system_id} has ${machine.memory} MiB of memory, below the ${minimum} MiB an OS plus Kubernetes needs to run from memory (--ephemeral-min-memory); deploying anyway.`;
-  scope.event({ type: "Warning", reason: EphemeralMemoryLowReason, action: "Deploy", note: message });
-  scope.setCondition({ type: EphemeralMemorySufficientCondition, status: "False", reason: EphemeralMemoryLowReason, message });
+  scope.setCondition({ type: EphemeralMemorySufficientCondition, status: "False", reason: EphemeralMemoryLowReason, message: lowMemoryMessage(scope, machine) });
+}
+
+/** At the deploy itself: the headroom metric, and the warning event once. */
+function warnIfLowMemory(scope: MachineScope, machine: Machine, requestedMiB: number): void {
+  scope.deps.metrics.ephemeralMemoryHeadroom.observe(machine.memory - requestedMiB);
+  if (machine.memory >= scope.deps.settings.ephemeralMinMemoryMiB) return;
+  scope.event({ type: "Warning", reason: EphemeralMemoryLowReason, action: "Deploy", note: lowMemoryMessage(scope, machine) });
+}
+
+function lowMemoryMessage(scope: MachineScope, machine: Machine): string {
+  const minimum = scope.deps.settings.ephemeralMinMemoryMiB;
+  return `MAAS machine ${machine.system_id} has ${machine.memory} MiB of memory, below the ${minimum} MiB an OS plus Kubernetes needs to run from memory (--ephemeral-min-memory); deploying anyway.`;
 }
 
 /**

@@ -56,17 +56,13 @@ export async function reportDeployed(scope: MachineScope, machine: Machine, opti
     reason: MachineDeployedReason,
     message: `Deployed ${target === "memory" ? "into memory" : "to disk"} as ${machine.hostname} (${machine.system_id})`,
   });
+  // No Event for a routine deploy: the Ready transition records it, and an Event per
+  // machine would be a third of the API writes a machine costs.
   if (firstTime) {
     const created = Date.parse(scope.maasMachine.metadata.creationTimestamp ?? "");
     if (Number.isFinite(created)) {
       scope.deps.metrics.timeToReady.observe({ deployment_target: target }, Math.max(0, (scope.clock.now() - created) / 1000));
     }
-    scope.event({
-      type: "Normal",
-      reason: MachineDeployedReason,
-      action: "Deploy",
-      note: `MAAS machine ${machine.hostname} (${machine.system_id}) is deployed ${target === "memory" ? "into memory" : "to disk"}`,
-    });
   }
   return reconcileNodeProviderID(scope, machine, options);
 }

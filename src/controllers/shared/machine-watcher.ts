@@ -47,6 +47,16 @@ interface Watched {
   snapshot: MachineSnapshot | undefined;
   /** Bumped by observe(): a read that started before it must not overwrite what it saw. */
   observations: number;
+  /** The next read reports this machine even if unchanged (or, if the read fails, its failure does). */
+  reportNextRead: boolean;
+}
+
+export interface ObserveOptions {
+  /**
+   * Enqueue the object after the next read even when MAAS still answers the same: the
+   * reconcile that observed this left its status for that read to write.
+   */
+  reportNextRead?: boolean;
 }
 
 export class MachineWatcher {
@@ -85,7 +95,7 @@ export class MachineWatcher {
       existing.key = key;
       return;
     }
-    this.watched.set(systemId, { key, snapshot: undefined, observations: 0 });
+    this.watched.set(systemId, { key, snapshot: undefined, observations: 0, reportNextRead: false });
     this.schedule(this.opts.settleMs);
   }
 
@@ -107,12 +117,13 @@ export class MachineWatcher {
    * Records a machine MAAS just returned to a reconcile (allocate, deploy, release), so
    * the next read compares against it and the reconcile that caused it is not re-run.
    */
-  observe(machine: Machine): void {
+  observe(machine: Machine, options?: ObserveOptions): void {
     const entry = this.watched.get(machine.system_id);
     if (entry === undefined) return;
     entry.snapshot = { machine, observedAtMs: this.opts.clock.now() };
     entry.observations++;
-    if (TRANSITIONAL.has(machine.status)) this.schedule(this.opts.fastIntervalMs);
+    if (options?.reportNextRead === true) entry.reportNextRead = true;
+    if (TRANSITIONAL.has(machine.status) || entry.reportNextRead) this.schedule(this.opts.fastIntervalMs);
   }
 
   /** Reads every watched machine now; resolves when done (tests and shutdown). */
@@ -165,7 +176,15 @@ export class MachineWatcher {
       if (this.stopController.signal.aborted) return;
       this.consecutiveFailures++;
       this.opts.logger.warn({ err: describe(err), failures: this.consecutiveFailures }, "reading watched MAAS machines failed");
+      // Their reconciles left the status to this read; with MAAS failing they write what they last saw.
+      for (const entry of this.watched.values()) this.report(entry);
     }
+  }
+
+  private report(entry: Watched): void {
+    if (!entry.reportNextRead) return;
+    entry.reportNextRead = false;
+    this.opts.onChange(entry.key);
   }
 
   private apply(batch: readonly string[], machines: readonly Machine[], observationsBefore: ReadonlyMap<string, number>): void {
@@ -180,7 +199,12 @@ export class MachineWatcher {
       const machine = byId.get(id);
       const before = entry.snapshot;
       entry.snapshot = { machine, observedAtMs: now };
-      if (before === undefined || fingerprint(before.machine) !== fingerprint(machine)) this.opts.onChange(entry.key);
+      if (before === undefined || fingerprint(before.machine) !== fingerprint(machine)) {
+        entry.reportNextRead = false;
+        this.opts.onChange(entry.key);
+      } else {
+        this.report(entry);
+      }
     }
   }
 }

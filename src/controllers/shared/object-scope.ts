@@ -32,6 +32,14 @@ export interface ObjectScopeOptions<T extends ReconciledObject> {
   written?: WrittenVersions;
 }
 
+export interface PersistResult {
+  /**
+   * The stored object was newer than this pass's copy (a finalizer write met a 409 and
+   * was replayed on a fresh read): what the pass decided from its copy may be stale.
+   */
+  storedWasNewer: boolean;
+}
+
 export class ObjectScope<T extends ReconciledObject> {
   /** This reconcile's copy; persist() may replace its parts with the object as stored. */
   readonly object: T;
@@ -41,6 +49,8 @@ export class ObjectScope<T extends ReconciledObject> {
   private readonly written: WrittenVersions | undefined;
   /** Set when a write found the object deleted: its last finalizer went, and nothing is left to write. */
   private gone = false;
+  /** Set when the status this pass computed is superseded before anyone reads it (see skipStatusWrite). */
+  private statusSkipped = false;
 
   constructor(options: ObjectScopeOptions<T>) {
     if (options.object.metadata.name === "") throw new Error(`a ${options.kind.kind} scope needs a named object`);
@@ -78,24 +88,39 @@ export class ObjectScope<T extends ReconciledObject> {
    * generation our own spec write moved, so later conditions observe that one. Status
    * changes wait for close, which writes them once.
    */
-  async persist(): Promise<void> {
-    if (this.gone) return;
+  async persist(): Promise<PersistResult> {
+    const result: PersistResult = { storedWasNewer: false };
+    if (this.gone) return result;
     const deleting = this.object.metadata.deletionTimestamp !== undefined;
     let written: T;
     try {
-      written = structuredClone(await this.patchHelper.patch(this.object, { status: false }));
+      const onConflict = (): void => {
+        result.storedWasNewer = true;
+      };
+      written = structuredClone(await this.patchHelper.patch(this.object, { status: false, onConflict }));
       this.written?.remember(written);
     } catch (err) {
-      if (this.deletedAfterLastFinalizer(err)) return;
+      if (this.deletedAfterLastFinalizer(err)) return result;
       throw err;
     }
     // The last finalizer of an object being deleted went with this write: it is gone now.
     if (deleting && (written.metadata.finalizers ?? []).length === 0) {
       this.gone = true;
-      return;
+      return result;
     }
     this.object.metadata = written.metadata;
     this.object.spec = written.spec;
+    return result;
+  }
+
+  /**
+   * Leaves this pass's status unwritten because a reconcile that follows at once will
+   * write a newer one: after a deploy, the watcher's next read (or its failure) enqueues
+   * the object, and with a fast MAAS that read already says Deployed. Only for status
+   * that the next pass derives again from what it observes; spec and metadata still go.
+   */
+  skipStatusWrite(): void {
+    this.statusSkipped = true;
   }
 
   /** Summarises Ready from its conditions (not while deleting: the delete path says what it does), then writes. */
@@ -114,7 +139,7 @@ export class ObjectScope<T extends ReconciledObject> {
     if (this.gone) return;
     try {
       // Not `written?.remember(await …)`: optional chaining would skip the write itself.
-      const stored = await this.patchHelper.patch(this.object);
+      const stored = await this.patchHelper.patch(this.object, this.statusSkipped ? { status: false } : {});
       this.written?.remember(stored);
     } catch (err) {
       if (!this.deletedAfterLastFinalizer(err)) throw err;
