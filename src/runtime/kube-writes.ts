@@ -20,6 +20,8 @@ export interface GuardedUpdateOptions<T extends KubeObject> {
   subresource?: "status";
   /** Attempts before the last 409 is thrown (default 10). */
   maxAttempts?: number;
+  /** Told when a 409 showed that `current` was older than the stored object, before it is re-read. */
+  onConflict?: () => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function guardedUpdate<T extends KubeObject>(options: GuardedUpdate
       });
     } catch (err) {
       if (!isConflict(err) || attempt >= maxAttempts) throw err;
+      options.onConflict?.();
       current = await client.get<T>(kind, ref);
     }
   }

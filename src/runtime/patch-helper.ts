@@ -13,6 +13,13 @@ export interface PatchHelperOptions<T> {
 
 type WithStatus = KubeObject & { status?: unknown };
 
+export interface HelperPatchOptions {
+  /** false: write spec and metadata only, leaving status changes for a later patch. */
+  status?: boolean;
+  /** Told when the guarded list write found the stored object newer than the baseline. */
+  onConflict?: () => void;
+}
+
 /**
  * Cluster API's patch.Helper: remember the object as read, let the reconcile change
  * a copy freely, then write only the difference.
@@ -49,7 +56,7 @@ export class PatchHelper<T extends WithStatus> {
    * stored. With `{ status: false }` only spec and metadata are written (the status
    * changes wait for a later patch, which then sends them in one write).
    */
-  async patch(after: T, options: { status?: boolean } = {}): Promise<T> {
+  async patch(after: T, options: HelperPatchOptions = {}): Promise<T> {
     let latest: T | undefined;
     const mainPatch = createMergePatch(withoutGuardedParts(this.before), withoutGuardedParts(after));
     const finalizers = listDelta(this.before.metadata.finalizers, after.metadata.finalizers, (f) => f);
@@ -62,6 +69,7 @@ export class PatchHelper<T extends WithStatus> {
         kind: this.kind,
         ref,
         current: this.before,
+        ...(options.onConflict === undefined ? {} : { onConflict: options.onConflict }),
         mutate: (current) => {
           const next = mainPatch === undefined ? current : applyMergePatch(current, mainPatch);
           next.metadata.finalizers = finalizers.applyTo(current.metadata.finalizers, (f) => f);

@@ -39,10 +39,17 @@ export async function reconcileAllocate(scope: MachineScope): Promise<Result | u
   if (endpoint === undefined) return {};
 
   // A finalizer already there means an earlier pass may have allocated: look first.
-  const mayHoldOne = (maasMachine.metadata.finalizers ?? []).includes(MaasMachineFinalizer);
+  let mayHoldOne = (maasMachine.metadata.finalizers ?? []).includes(MaasMachineFinalizer);
   if (!mayHoldOne) {
     maasMachine.metadata.finalizers = [...(maasMachine.metadata.finalizers ?? []), MaasMachineFinalizer];
-    await scope.persist();
+    const { storedWasNewer } = await scope.persist();
+    // Our copy was older than the stored object (a new leader whose cache lags the old
+    // one's writes): that object may name a machine already, or hold a finalizer that an
+    // earlier allocation followed.
+    if (storedWasNewer) {
+      if (maasMachine.spec.systemID !== undefined) return undefined;
+      mayHoldOne = true;
+    }
   }
   const spec = specInForce(maasMachine, scope.machine);
   let machine: Machine | undefined;

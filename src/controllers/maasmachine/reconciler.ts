@@ -59,8 +59,12 @@ export class MaasMachineReconciler implements Reconciler {
       this.written.forget(request.namespace, request.name);
       return; // gone: its finalizer was handled before
     }
-    // Unallocated (a MAAS allocation may follow) or behind our own last write: read it fresh.
-    const fresh = cached.spec.systemID === undefined || this.written.isBehind(cached);
+    // Behind our own last write (the system ID, a refusal): read it fresh, or this pass
+    // could allocate a second machine. A copy from before a restart or a change of leader
+    // cannot hide an allocation either: the finalizer write carries a resourceVersion
+    // precondition, and a finalizer without a system ID makes the allocate step look in
+    // MAAS (by agent_name) before allocating.
+    const fresh = this.written.isBehind(cached);
     const maasMachine = fresh ? await this.readStored(cached, ctx) : cached;
     if (maasMachine === undefined) return;
     if (fresh) this.written.remember(maasMachine);
@@ -101,12 +105,7 @@ export class MaasMachineReconciler implements Reconciler {
     }
   }
 
-  /**
-   * The MaasMachine as the API server has it now. A machine not yet allocated is about
-   * to cost a MAAS allocation, and the cache may lag behind our own last write (the
-   * system ID, a refusal condition): deciding from it could allocate a second machine.
-   * One read per pass of an unallocated machine buys certainty.
-   */
+  /** The MaasMachine as the API server has it now, for a pass whose cached copy predates our last write. */
   private async readStored(cached: MaasMachine, ctx: ReconcileContext): Promise<MaasMachine | undefined> {
     try {
       return await this.deps.client.get(MAAS_MACHINE, { namespace: cached.metadata.namespace ?? "", name: cached.metadata.name }, { signal: ctx.signal });

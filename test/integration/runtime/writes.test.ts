@@ -113,6 +113,20 @@ describe("writes against a real kube-apiserver", () => {
       assert.deepEqual([...(written.metadata.finalizers ?? [])].sort(), ["other.example/theirs", "runtime.example/ours"]);
       assert.equal(written.metadata.ownerReferences?.[0]?.uid, owner.metadata.uid);
     });
+    it("says when the stored object was newer than the baseline, and only then", async () => {
+      const read = await client.create(WIDGET, widget(ns, "conflict-told", "v1"));
+      let told = 0;
+      const first = structuredClone(read);
+      first.metadata.finalizers = ["runtime.example/first"];
+      await new PatchHelper({ object: read, client }).patch(first, { onConflict: () => told++ });
+      assert.equal(told, 0, "a baseline that is the stored object meets no conflict");
+      await other.patch(WIDGET, ref("conflict-told"), { spec: { value: "changed by another writer" } });
+      const second = structuredClone(read);
+      second.metadata.finalizers = ["runtime.example/second"];
+      const written = await new PatchHelper({ object: read, client }).patch(second, { onConflict: () => told++ });
+      assert.equal(told, 1);
+      assert.equal(written.spec?.value, "changed by another writer");
+    });
   });
 
   it("refuses a strategic merge patch on a custom resource (why we always send merge patches)", async () => {
