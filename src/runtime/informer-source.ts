@@ -32,9 +32,25 @@ export function apiServerSource<T extends KubeObject>(options: ApiServerSourceOp
     ...(options.fieldSelector === undefined ? {} : { fieldSelector: options.fieldSelector }),
   };
   return {
-    list: ({ limit, continue: token, signal }) =>
-      client.list<T>(kind, { ...scope, limit, signal, ...(token === undefined ? {} : { continue: token }) }),
+    list: async ({ limit, continue: token, signal }) => {
+      const page = await client.list<T>(kind, { ...scope, limit, signal, ...(token === undefined ? {} : { continue: token }) });
+      for (const item of page.items) withoutManagedFields(item);
+      return page;
+    },
     watch: ({ resourceVersion, timeoutSeconds, signal }, onEvent) =>
-      client.watch(kind, { ...scope, resourceVersion, timeoutSeconds, allowWatchBookmarks: true, signal }, onEvent),
+      client.watch(kind, { ...scope, resourceVersion, timeoutSeconds, allowWatchBookmarks: true, signal }, (event) => {
+        if (event.type !== "ERROR") withoutManagedFields(event.object);
+        onEvent(event);
+      }),
   };
+}
+
+/**
+ * Drops metadata.managedFields, as controller-runtime's TransformStripManagedFields does:
+ * no reconcile reads them, and on objects written by several managers they are often
+ * the largest part, so a cache of thousands of objects keeps a fraction of the memory.
+ */
+function withoutManagedFields(obj: KubeObject): void {
+  const metadata = obj.metadata as (KubeObject["metadata"] & { managedFields?: unknown }) | undefined;
+  if (metadata !== undefined) delete metadata.managedFields;
 }

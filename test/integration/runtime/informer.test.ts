@@ -74,6 +74,20 @@ describe("Informer against a real kube-apiserver", () => {
     assert.deepEqual(seen, ["add", "update", "delete"]);
   });
 
+  it("caches objects without managedFields, listed or watched, though the API server sends them", async () => {
+    await writer.create(WIDGET, widget(ns, "listed-mf", "one"));
+    const stored = await writer.get<Widget>(WIDGET, { namespace: ns, name: "listed-mf" });
+    assert.ok(((stored.metadata as { managedFields?: unknown[] }).managedFields ?? []).length > 0, "the server keeps them");
+    const { informer } = startInformer();
+    await informer.waitForSync();
+    await writer.create(WIDGET, widget(ns, "watched-mf", "one"));
+    const watched = await eventually(() => informer.get(ns, "watched-mf"), { message: "widget cached" });
+    for (const obj of [informer.get(ns, "listed-mf"), watched]) {
+      assert.ok(obj !== undefined);
+      assert.equal((obj.metadata as { managedFields?: unknown }).managedFields, undefined, obj.metadata.name);
+    }
+  });
+
   it("relists after a watch from a too-old resourceVersion is answered with 410 Gone, and keeps following", async () => {
     const metrics = kubeMetrics(new Registry());
     const real = apiServerSource<Widget>({ client, kind: WIDGET, namespace: ns });
