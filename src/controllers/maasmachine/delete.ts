@@ -33,11 +33,11 @@ export async function reconcileDelete(scope: MachineScope): Promise<Result | voi
   scope.setCondition({ type: ReadyCondition, status: "False", reason: DeletingReason, message: "Releasing the MAAS machine" });
 
   const targets = await machinesToRelease(scope);
-  for (const systemId of targets) {
-    await release(scope, systemId);
-    endpoint.watcher.unwatch(systemId);
-  }
-  return removeFinalizer(scope);
+  for (const systemId of targets) await release(scope, systemId);
+  await removeFinalizer(scope);
+  // Only now: until the finalizer is gone a retry may come, and the release answer the
+  // watcher keeps is what stops it releasing a machine MAAS may have handed on since.
+  for (const systemId of targets) endpoint.watcher.unwatch(systemId);
 }
 
 /** spec.systemID, or — for a crash between allocate and the spec write — what MAAS holds under our agent name. */
@@ -56,9 +56,11 @@ async function machinesToRelease(scope: MachineScope): Promise<string[]> {
 async function release(scope: MachineScope, systemId: string): Promise<void> {
   const { services, watcher } = scope.deps.maas.endpoint();
   const seen: Machine | undefined = watcher.snapshot(systemId)?.machine;
-  if (seen !== undefined && RELEASED.has(seen.status) && seen.owner === null) return;
+  if (seen !== undefined && RELEASED.has(seen.status)) return;
   try {
     const released = await services.machines.release(systemId, releaseParams(scope), { signal: scope.signal });
+    watcher.watch(systemId, scope.key);
+    watcher.observe(released);
     scope.log.info({ systemId, state: released.status_name }, "released MAAS machine");
     scope.event({ type: "Normal", reason: MachineReleasingReason, action: "Release", note: `Released MAAS machine ${released.hostname} (${systemId})` });
   } catch (err) {
