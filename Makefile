@@ -29,12 +29,18 @@ lint: deps ## Type-check and lint
 	npx eslint .
 
 .PHONY: generate
-generate: deps ## Regenerate CRD YAML (config/crd/bases) from the API schemas
+generate: deps ## Regenerate CRD YAML (config/crd/bases) and the manager's RBAC (config/rbac/role.yaml)
 	$(TSX) hack/generate-crds.ts
+	$(TSX) hack/generate-rbac.ts
 
 .PHONY: verify
 verify: deps ## Fail when generated files are stale
 	$(TSX) hack/generate-crds.ts --check
+	$(TSX) hack/generate-rbac.ts --check
+
+.PHONY: release-manifests
+release-manifests: deps verify testenv-core ## Write the clusterctl provider repository out/infrastructure-maas/<version>/ (VERSION=vX.Y.Z to override)
+	$(TSX) hack/release-manifests.ts $(if $(VERSION),--version $(VERSION))
 
 .PHONY: testenv
 testenv: ## Build the local control plane (kube-apiserver, etcd, kubectl, clusterctl, CAPI managers)
@@ -74,4 +80,4 @@ run: sim ## Start the local environment (for now: the MAAS simulator)
 
 .PHONY: clean
 clean: ## Remove build output (keeps the Go build cache)
-	rm -rf dist
+	rm -rf dist out
