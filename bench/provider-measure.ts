@@ -41,7 +41,9 @@ export async function startManager(options: { kubeconfigPath: string; maasEndpoi
   const child = new Child({
     name: "capmaas-manager",
     command: process.execPath,
+    // BENCH_MANAGER_NODE_FLAGS: V8/Node flags for the manager only, to compare heap settings.
     args: [
+      ...(process.env.BENCH_MANAGER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""),
       MANAGER_ENTRY,
       `--kubeconfig=${options.kubeconfigPath}`,
       `--health-probe-bind-address=127.0.0.1:${String(probePort)}`,

@@ -3,36 +3,47 @@ import { describe, it } from "node:test";
 import { MachineStatus } from "../../maas/index.ts";
 import { FAST_MS, SLOW_MS, machine, watching } from "./machine-watcher-fixtures.ts";
 
+/** unchangedReportMs for these tests: three fast reads. */
+const REPORT_MS = FAST_MS * 3;
+const options = { unchangedReportMs: REPORT_MS };
+
 describe("MachineWatcher observe() with reportNextRead", () => {
-  it("fires after the next read even when MAAS still answers what was observed, then only on change", async () => {
-    const b = await watching(["a"], {}, MachineStatus.Allocated);
+  it("fires for an unchanged machine on the first read once unchangedReportMs has passed, then only on change", async () => {
+    const b = await watching(["a"], options, MachineStatus.Allocated);
     b.maas.update("a", { status: MachineStatus.Deploying });
     b.watcher.observe(machine("a", { status: MachineStatus.Deploying }), { reportNextRead: true });
+    await b.clock.advance(REPORT_MS - 1);
+    assert.ok(b.maas.calls.length >= 3, "read fast meanwhile");
+    assert.deepEqual(b.changed, [], "not yet: a fast MAAS would have moved on");
     await b.clock.advance(FAST_MS);
     assert.deepEqual(b.changed, ["ns/a"]);
-    await b.clock.advance(FAST_MS * 3);
+    await b.clock.advance(FAST_MS * 5);
     assert.deepEqual(b.changed, ["ns/a"], "reported once, not on every read");
   });
 
-  it("fires once when the next read also finds a change", async () => {
-    const b = await watching(["a"], {}, MachineStatus.Allocated);
+  it("fires at once, and once, when the next read finds a change", async () => {
+    const b = await watching(["a"], options, MachineStatus.Allocated);
     b.watcher.observe(machine("a", { status: MachineStatus.Deploying }), { reportNextRead: true });
     b.maas.update("a", { status: MachineStatus.Deployed });
     await b.clock.advance(FAST_MS);
     assert.deepEqual(b.changed, ["ns/a"]);
-  });
-
-  it("brings the next read forward to fastIntervalMs even for a machine at rest", async () => {
-    const b = await watching(["a"], {}, MachineStatus.Allocated);
-    const observedAt = b.clock.now();
-    b.watcher.observe(machine("a", { status: MachineStatus.Allocated }), { reportNextRead: true });
-    await b.clock.advance(FAST_MS);
-    assert.equal(b.maas.calls.at(-1)?.atMs, observedAt + FAST_MS);
+    await b.clock.advance(REPORT_MS * 2);
     assert.deepEqual(b.changed, ["ns/a"]);
   });
 
+  it("reads at fastIntervalMs even for a machine at rest until it has reported", async () => {
+    const b = await watching(["a"], options, MachineStatus.Allocated);
+    const observedAt = b.clock.now();
+    b.watcher.observe(machine("a", { status: MachineStatus.Allocated }), { reportNextRead: true });
+    await b.clock.advance(REPORT_MS);
+    assert.deepEqual(b.callTimes().slice(1), [1, 2, 3].map((n) => observedAt + n * FAST_MS));
+    assert.deepEqual(b.changed, ["ns/a"]);
+    await b.clock.advance(SLOW_MS - 1);
+    assert.equal(b.maas.calls.length, 4, "slow again once reported");
+  });
+
   it("fires when the next read fails, so the reconcile writes what it last saw", async () => {
-    const b = await watching(["a", "b"], {}, MachineStatus.Allocated);
+    const b = await watching(["a", "b"], options, MachineStatus.Allocated);
     b.watcher.observe(machine("a", { status: MachineStatus.Deploying }), { reportNextRead: true });
     b.maas.failing = true;
     await b.clock.advance(FAST_MS);
@@ -42,7 +53,7 @@ describe("MachineWatcher observe() with reportNextRead", () => {
   });
 
   it("waits for a read that starts after the observation, not one already in flight", async () => {
-    const b = await watching(["a"], {}, MachineStatus.Allocated);
+    const b = await watching(["a"], options, MachineStatus.Allocated);
     b.maas.hold = true;
     await b.clock.advance(SLOW_MS);
     b.watcher.observe(machine("a", { status: MachineStatus.Deploying }), { reportNextRead: true });
@@ -51,7 +62,7 @@ describe("MachineWatcher observe() with reportNextRead", () => {
     assert.deepEqual(b.changed, [], "the older read is dropped, and with it no report");
     b.maas.hold = false;
     b.maas.update("a", { status: MachineStatus.Deploying });
-    await b.clock.advance(FAST_MS);
+    await b.clock.advance(REPORT_MS + FAST_MS);
     assert.deepEqual(b.changed, ["ns/a"]);
   });
 });

@@ -21,6 +21,12 @@ export interface MachineWatcherOptions {
   batchSize?: number;
   /** Delay between a new watch and the read that fetches it, to batch a burst (default 50 ms). */
   settleMs?: number;
+  /**
+   * How long after observe({ reportNextRead }) a read that finds the machine unchanged
+   * still waits before reporting it (default 2 s): a fast MAAS has moved on by then, and
+   * the one status write says Deployed instead of Deploying first.
+   */
+  unchangedReportMs?: number;
 }
 
 /** What the watcher last saw of one machine. */
@@ -47,13 +53,17 @@ interface Watched {
   snapshot: MachineSnapshot | undefined;
   /** Bumped by observe(): a read that started before it must not overwrite what it saw. */
   observations: number;
-  /** The next read reports this machine even if unchanged (or, if the read fails, its failure does). */
-  reportNextRead: boolean;
+  /**
+   * Set by observe({ reportNextRead }): the first read from this time on reports the
+   * machine even if unchanged (a change, or a failed read, reports it at once).
+   */
+  reportDueAtMs: number | undefined;
 }
 
 export interface ObserveOptions {
   /**
-   * Enqueue the object after the next read even when MAAS still answers the same: the
+   * Enqueue the object after a later read even when MAAS still answers the same (the
+   * first read past unchangedReportMs), or at once on a change or a failed read: the
    * reconcile that observed this left its status for that read to write.
    */
   reportNextRead?: boolean;
@@ -73,7 +83,7 @@ export class MachineWatcher {
   reads = 0;
 
   constructor(options: MachineWatcherOptions) {
-    this.opts = { fastIntervalMs: 500, slowIntervalMs: 60_000, batchSize: 200, settleMs: 50, ...options };
+    this.opts = { fastIntervalMs: 500, slowIntervalMs: 60_000, batchSize: 200, settleMs: 50, unchangedReportMs: 2_000, ...options };
   }
 
   start(): void {
@@ -95,7 +105,7 @@ export class MachineWatcher {
       existing.key = key;
       return;
     }
-    this.watched.set(systemId, { key, snapshot: undefined, observations: 0, reportNextRead: false });
+    this.watched.set(systemId, { key, snapshot: undefined, observations: 0, reportDueAtMs: undefined });
     this.schedule(this.opts.settleMs);
   }
 
@@ -122,8 +132,8 @@ export class MachineWatcher {
     if (entry === undefined) return;
     entry.snapshot = { machine, observedAtMs: this.opts.clock.now() };
     entry.observations++;
-    if (options?.reportNextRead === true) entry.reportNextRead = true;
-    if (TRANSITIONAL.has(machine.status) || entry.reportNextRead) this.schedule(this.opts.fastIntervalMs);
+    if (options?.reportNextRead === true) entry.reportDueAtMs = this.opts.clock.now() + this.opts.unchangedReportMs;
+    if (TRANSITIONAL.has(machine.status) || entry.reportDueAtMs !== undefined) this.schedule(this.opts.fastIntervalMs);
   }
 
   /** Reads every watched machine now; resolves when done (tests and shutdown). */
@@ -153,7 +163,7 @@ export class MachineWatcher {
     }
     for (const entry of this.watched.values()) {
       const machine = entry.snapshot?.machine;
-      if (entry.snapshot === undefined || (machine !== undefined && TRANSITIONAL.has(machine.status))) {
+      if (entry.snapshot === undefined || entry.reportDueAtMs !== undefined || (machine !== undefined && TRANSITIONAL.has(machine.status))) {
         return this.opts.fastIntervalMs;
       }
     }
@@ -177,13 +187,14 @@ export class MachineWatcher {
       this.consecutiveFailures++;
       this.opts.logger.warn({ err: describe(err), failures: this.consecutiveFailures }, "reading watched MAAS machines failed");
       // Their reconciles left the status to this read; with MAAS failing they write what they last saw.
-      for (const entry of this.watched.values()) this.report(entry);
+      for (const entry of this.watched.values()) this.report(entry, Number.POSITIVE_INFINITY);
     }
   }
 
-  private report(entry: Watched): void {
-    if (!entry.reportNextRead) return;
-    entry.reportNextRead = false;
+  /** Reports an entry whose reconcile waits on a read, once its time has come. */
+  private report(entry: Watched, nowMs: number): void {
+    if (entry.reportDueAtMs === undefined || nowMs < entry.reportDueAtMs) return;
+    entry.reportDueAtMs = undefined;
     this.opts.onChange(entry.key);
   }
 
@@ -200,10 +211,10 @@ export class MachineWatcher {
       const before = entry.snapshot;
       entry.snapshot = { machine, observedAtMs: now };
       if (before === undefined || fingerprint(before.machine) !== fingerprint(machine)) {
-        entry.reportNextRead = false;
+        entry.reportDueAtMs = undefined;
         this.opts.onChange(entry.key);
       } else {
-        this.report(entry);
+        this.report(entry, now);
       }
     }
   }
