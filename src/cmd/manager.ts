@@ -106,6 +106,8 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
     eventSource: "capmaas-manager",
     fieldManager: "capmaas-manager",
     ...(config.leaderElect ? { leaderElection: { leaseName: config.leaderElectId, namespace: config.leaderElectNamespace } } : {}),
+    // Not ready while the webhooks are not served: the API server would refuse our kinds' writes.
+    ...(webhooks === undefined ? {} : { readyChecks: [{ name: "webhooks", check: () => webhooks?.readyReason() }] }),
   });
   const scope: InformerScope = config.watchFilter === undefined ? {} : { labelSelector: `${WatchFilterLabel}=${config.watchFilter}` };
   const provider = setupProviderControllers({

@@ -17,7 +17,7 @@ import { KubeTransport } from "./kube-transport.ts";
 import { KubeLeaseLock, LeaderElector } from "./leader-election.ts";
 import { changedOrResync, requestFor, resourceVersionChanged, type EventPredicate, type WatchSpec } from "./manager-watches.ts";
 import { createRuntimeMetrics, type RuntimeMetrics } from "./metrics.ts";
-import { startProbeServer, type ProbeServer } from "./probes.ts";
+import { startProbeServer, type ProbeCheck, type ProbeServer } from "./probes.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import type { Reconciler } from "./result.ts";
 
@@ -58,6 +58,8 @@ export interface ManagerOptions {
   indexers?: Readonly<Record<string, IndexFunc<KubeObject>>>;
   /** How long stop() lets running reconciles finish (default 30 s). */
   shutdownDeadlineMs?: number;
+  /** More /readyz checks beside the informers' sync (e.g. the admission webhook server). */
+  readyChecks?: readonly ProbeCheck[];
   /** `reportingController` of Events. */
   eventSource?: string;
 }
@@ -247,7 +249,7 @@ export class Manager {
         ...(this.opts.probesHost === undefined ? {} : { host: this.opts.probesHost }),
         registry: this.registry,
         healthChecks: [{ name: "ping", check: () => undefined }],
-        readyChecks: [{ name: "informers-synced", check: () => this.unsyncedReason() }],
+        readyChecks: [{ name: "informers-synced", check: () => this.unsyncedReason() }, ...(this.opts.readyChecks ?? [])],
       });
       this.log.info({ port: this.probes.port }, "serving /healthz, /readyz and /metrics");
     }

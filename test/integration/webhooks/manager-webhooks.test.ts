@@ -113,8 +113,10 @@ describe("capmaas-manager serving the webhooks", () => {
 
   it("defaults, warns with the manager's --ephemeral-min-memory and refuses, through the API server, then stops on SIGTERM", async () => {
     const caPem = await issueServingCertificate(certDir);
-    [webhookPort] = (await freePorts(1)) as [number];
-    manager = startManager([...common(), "--webhook-port", String(webhookPort), "--webhook-cert-dir", certDir, "--ephemeral-min-memory", "8Gi"]);
+    const [port, probePort] = (await freePorts(2)) as [number, number];
+    webhookPort = port;
+    const args = [...common(), "--health-probe-bind-address", `127.0.0.1:${String(probePort)}`];
+    manager = startManager([...args, "--webhook-port", String(webhookPort), "--webhook-cert-dir", certDir, "--ephemeral-min-memory", "8Gi"]);
     const running = manager;
     await waitFor("the manager's webhook port", async () => {
       if (running.child.exitCode !== null) throw new Error(`capmaas-manager exited early: ${running.output()}`);
@@ -125,6 +127,12 @@ describe("capmaas-manager serving the webhooks", () => {
     namespace = scope.name;
     webhooks = await installWebhooks(env.kubeConfig(), { name: scope.name, port: webhookPort, caPem, namespaceSelector: scope.selector });
     await waitUntilServed(env.kubeConfig(), namespace);
+    // The manager's own readiness counts the webhook server.
+    const readyz = await waitFor("the manager ready", async () => {
+      const res = await fetch(`http://127.0.0.1:${String(probePort)}/readyz?verbose`).catch(() => undefined);
+      return res?.status === 200 ? res.text() : undefined;
+    }, 30_000);
+    assert.match(readyz, /\[\+\]webhooks ok/);
 
     const template = { apiVersion: API_VERSION, kind: "MaasMachineTemplate", metadata: { name: "workers" }, spec: { template: { spec: { minCPU: 2, minMemory: 4096, image: "ubuntu/jammy", deployInMemory: true } } } };
     const created = await kubectl(env, ["create", "-n", namespace, "-f", "-"], template);
