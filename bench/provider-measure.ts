@@ -48,6 +48,10 @@ export async function startManager(options: { kubeconfigPath: string; maasEndpoi
       `--kubeconfig=${options.kubeconfigPath}`,
       `--health-probe-bind-address=127.0.0.1:${String(probePort)}`,
       "--metrics-bind-address=0",
+      // No serving certificate here; without this the default directory's absence is logged as a warning.
+      "--webhook-port=0",
+      // No serving certificate here; without this the default directory's absence is logged as a warning.
+      "--webhook-port=0",
     ],
     logPath,
     env: { MAAS_ENDPOINT: options.maasEndpoint, MAAS_API_KEY: options.maasApiKey, LOG_LEVEL: "warn" },

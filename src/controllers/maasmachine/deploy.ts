@@ -49,6 +49,9 @@ export async function reconcileDeploy(scope: MachineScope, options: NormalOption
       return deploy(scope, machine, options);
     case MachineStatus.Deploying:
       if (scope.status.initialization?.provisioned === true) return reportRedeploying(scope, machine);
+      // A pass between our deploy and the watcher's report (another object's event woke
+      // it) has nothing newer to say than that report will: it leaves the status to it.
+      if (endpoint.watcher.reportPending(systemId)) scope.skipStatusWrite();
       scope.setCondition({
         type: MachineDeployedCondition,
         status: "False",

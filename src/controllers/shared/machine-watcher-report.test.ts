@@ -15,8 +15,10 @@ describe("MachineWatcher observe() with reportNextRead", () => {
     await b.clock.advance(REPORT_MS - 1);
     assert.ok(b.maas.calls.length >= 3, "read fast meanwhile");
     assert.deepEqual(b.changed, [], "not yet: a fast MAAS would have moved on");
+    assert.equal(b.watcher.reportPending("a"), true);
     await b.clock.advance(FAST_MS);
     assert.deepEqual(b.changed, ["ns/a"]);
+    assert.equal(b.watcher.reportPending("a"), false);
     await b.clock.advance(FAST_MS * 5);
     assert.deepEqual(b.changed, ["ns/a"], "reported once, not on every read");
   });

@@ -136,6 +136,11 @@ export class MachineWatcher {
     if (TRANSITIONAL.has(machine.status) || entry.reportDueAtMs !== undefined) this.schedule(this.opts.fastIntervalMs);
   }
 
+  /** True while a reconcile's status waits on a report from this watcher (observe with reportNextRead). */
+  reportPending(systemId: string): boolean {
+    return this.watched.get(systemId)?.reportDueAtMs !== undefined;
+  }
+
   /** Reads every watched machine now; resolves when done (tests and shutdown). */
   async pollNow(): Promise<void> {
     this.polling ??= this.poll().finally(() => (this.polling = undefined));

@@ -98,7 +98,6 @@ export class ObjectScope<T extends ReconciledObject> {
         result.storedWasNewer = true;
       };
       written = structuredClone(await this.patchHelper.patch(this.object, { status: false, onConflict }));
-      this.written?.remember(written);
     } catch (err) {
       if (this.deletedAfterLastFinalizer(err)) return result;
       throw err;
@@ -106,8 +105,12 @@ export class ObjectScope<T extends ReconciledObject> {
     // The last finalizer of an object being deleted went with this write: it is gone now.
     if (deleting && (written.metadata.finalizers ?? []).length === 0) {
       this.gone = true;
+      // Not its resourceVersion: the API server answers that last write with the version
+      // the object already had, which the cache's copy (finalizer and all) carries too.
+      this.written?.rememberGone(written);
       return result;
     }
+    this.written?.remember(written);
     this.object.metadata = written.metadata;
     this.object.spec = written.spec;
     return result;
@@ -153,6 +156,7 @@ export class ObjectScope<T extends ReconciledObject> {
   private deletedAfterLastFinalizer(err: unknown): boolean {
     if (!isNotFound(err) || this.object.metadata.deletionTimestamp === undefined) return false;
     this.gone = true;
+    this.written?.rememberGone(this.object);
     return true;
   }
 }

@@ -6,6 +6,9 @@
 // server before it is acted on. Once the cache catches up, reads come from it again.
 import type { KubeObject } from "../../api/v1beta1/index.ts";
 
+/** Recorded for an object our last write deleted; no cached copy is current then. */
+const GONE = "\u0000gone";
+
 export class WrittenVersions {
   private readonly versions = new Map<string, string>();
 
@@ -15,10 +18,19 @@ export class WrittenVersions {
     if (version !== undefined) this.versions.set(keyOf(obj), version);
   }
 
+  /**
+   * Records that our last write (the removal of the last finalizer) deleted the object:
+   * any copy the cache still holds is behind, until the cache drops it too.
+   */
+  rememberGone(obj: KubeObject): void {
+    this.versions.set(keyOf(obj), GONE);
+  }
+
   /** True when this controller wrote the object since the cache's copy was made. */
   isBehind(cached: KubeObject): boolean {
     const version = this.versions.get(keyOf(cached));
     if (version === undefined) return false;
+    if (version === GONE) return true;
     if (version === cached.metadata.resourceVersion) {
       // Caught up: the cache holds our last write, and reads come from it from now on.
       this.versions.delete(keyOf(cached));
