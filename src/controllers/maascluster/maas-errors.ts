@@ -10,6 +10,7 @@ import {
   ReadyReason,
 } from "../../api/v1beta1/index.ts";
 import { MaasError } from "../../maas/index.ts";
+import { maasFailureMessage } from "../maasmachine/maas-errors.ts";
 import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
 import type { ClusterScope } from "./scope.ts";
 
@@ -43,7 +44,7 @@ export function isMaasUnavailable(err: unknown): err is MaasError {
  */
 export function reportMaasFailure(scope: ClusterScope, conditionType: string, err: unknown, doing: string): unknown {
   if (isMaasUnavailable(err)) {
-    const message = `${doing}: ${err.message}`;
+    const message = maasFailureMessage(err, doing);
     scope.setCondition({ type: MaasReachableCondition, status: "False", reason: MaasUnavailableReason, message });
     scope.setCondition({ type: conditionType, status: "False", reason: MaasUnavailableReason, message });
   }

@@ -228,6 +228,8 @@ export interface TestbedOptions {
   capiManagers?: readonly CapiManagerName[];
   /** Give the manager its MAAS credentials through this Secret instead of the environment. */
   credentialsSecret?: { namespace: string; name: string };
+  /** Added to the manager's environment over the simulator's, e.g. MAAS_ENDPOINT of a proxy in front of it. */
+  managerEnv?: Record<string, string>;
 }
 
 export const CLOUD_INIT = "#cloud-config\nruncmd:\n  - [sh, -c, 'echo joined']\n";
@@ -259,14 +261,15 @@ export class Testbed {
     await this.startManager();
   }
 
-  async startManager(): Promise<void> {
+  /** Starts the manager; `overrides.args` replace managerArgs and `overrides.env` adds to managerEnv, for this start only. */
+  async startManager(overrides: { args?: readonly string[]; env?: Record<string, string> } = {}): Promise<void> {
     const secret = this.options.credentialsSecret;
     this.provider = await startProviderManager({
       kubeconfigPath: this.env.kubeconfigPath,
       sim: this.sim,
       watchFilter: this.filter,
-      args: [...(this.options.managerArgs ?? []), ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
-      ...(secret === undefined ? {} : { env: { MAAS_ENDPOINT: "", MAAS_API_KEY: "" } }),
+      args: [...(overrides.args ?? this.options.managerArgs ?? []), ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
+      env: { ...this.options.managerEnv, ...overrides.env, ...(secret === undefined ? {} : { MAAS_ENDPOINT: "", MAAS_API_KEY: "" }) },
     });
   }
 
