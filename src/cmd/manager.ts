@@ -9,7 +9,7 @@ import { WatchFilterLabel } from "../api/v1beta1/index.ts";
 import { CAPI_INDEXERS, SECRET } from "../capi/index.ts";
 import { systemClock } from "../clock/index.ts";
 import { DEFAULT_SETTINGS, MaasConnection, createProviderMetrics, setupProviderControllers } from "../controllers/index.ts";
-import { createMaasClient, MaasConfigError } from "../maas/index.ts";
+import { createMaasClient, MaasConfigError, parseCaCertificates } from "../maas/index.ts";
 import { createLogger, installStreamGuards, shutdownLogger, type Logger } from "../observability/index.ts";
 import { Manager, startProbeServer, type InformerScope, type ProbeServer } from "../runtime/index.ts";
 import { startProviderWebhooks, type WebhookServer } from "../webhooks/index.ts";
@@ -130,7 +130,6 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
   enqueueAll = () => provider.enqueueAll();
   metrics.countMachinesFrom(() => provider.machines.caches.maasMachines.list());
   if (config.maasCredentials.kind === "secret") watchCredentialsSecret(manager, maas, config.maasCredentials, logger);
-  if (config.maasInsecureSkipTlsVerify) logger.warn("MAAS TLS certificate verification is off (--maas-insecure-skip-tls-verify)");
 
   let metricsServer: ProbeServer | undefined;
   const metricsAddress = config.metricsBindAddress;
@@ -190,11 +189,20 @@ function loadKubeConfig(config: ManagerConfig): KubeConfig {
 }
 
 function readCaFile(path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (err) {
     throw new ConfigError(`--maas-ca-file ${path}: cannot read it (${err instanceof Error ? err.message : String(err)}); give a PEM file`);
   }
+  // Checked here, not when a client is made: with --maas-credentials-secret that is later, and would name the wrong setting.
+  try {
+    parseCaCertificates(text);
+  } catch (err) {
+    if (err instanceof MaasConfigError) throw new ConfigError(`--maas-ca-file ${path}: ${err.message}; give a PEM file holding the CA certificate(s)`);
+    throw err;
+  }
+  return text;
 }
 
 /** Keeps the MAAS connection in step with the credentials Secret: configured on add/update, forgotten on delete. */

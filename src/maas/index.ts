@@ -64,3 +64,4 @@ export {
   type UpdateDnsResourceParams,
 } from "./dns-resources.ts";
 export type { BootResource, BootResourcesService } from "./boot-resources.ts";
+export { parseCaCertificates } from "./tls.ts";
