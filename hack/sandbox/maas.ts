@@ -5,6 +5,9 @@ import { startSimulator } from "../../src/sim/index.ts";
 import type { Inventory, RunningSimulator } from "../../src/sim/types.ts";
 import type { SandboxOptions } from "./options.ts";
 
+/** The MAAS version the simulator behaves like: the newest, where any image may run from memory. */
+export const SANDBOX_MAAS_VERSION = "3.6.0";
+
 /** What the clusterctl variables name; the inventory below provides each. */
 export const MAAS_NAMES = {
   pool: "default",
@@ -44,7 +47,7 @@ export function startSandboxMaas(options: SandboxOptions, logger: Logger): Promi
   return startSimulator({
     port: 0,
     seed: 1,
-    maasVersion: "3.6.0",
+    maasVersion: SANDBOX_MAAS_VERSION,
     deploySeconds: options.deploySeconds,
     releaseSeconds: Math.min(options.deploySeconds, 2),
     inventory: sandboxInventory(options),

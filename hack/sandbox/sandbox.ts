@@ -15,7 +15,7 @@ import { startTestEnv, type TestEnv } from "../../test/testenv/index.ts";
 import { pidsMentioning } from "../../test/testenv/pids.ts";
 import { sandboxBinaries } from "./binaries.ts";
 import { clusterctlVariables, generateCluster, prepareDocuments, templatePath, toYaml, workloadStandIns, type ExampleClusterSpec } from "./example-cluster.ts";
-import { startSandboxMaas } from "./maas.ts";
+import { SANDBOX_MAAS_VERSION, startSandboxMaas } from "./maas.ts";
 import type { SandboxOptions } from "./options.ts";
 import { startProvider, type RunningProvider } from "./provider.ts";
 import { managerServesWebhooks, webhookConfigurations, writeWebhookCertDir } from "./webhooks.ts";
@@ -79,7 +79,7 @@ export async function startSandbox(options: SandboxOptions, log: (line: string) 
     teardown.add("the simulator log", () => new Promise((resolve) => simLog.end(resolve)));
     const sim = await startSandboxMaas(options, createLogger({ name: "maas-sim", level: "info", destination: simLog }));
     teardown.add("the MAAS simulator", () => sim.close());
-    log(`MAAS simulator: ${String(options.machines)} machines of ${String(options.machineMemoryGiB)} GiB, MAAS ${"3.6.0"}, deploys take ${String(options.deploySeconds)} s`);
+    log(`MAAS simulator: ${String(options.machines)} machines of ${String(options.machineMemoryGiB)} GiB, MAAS ${SANDBOX_MAAS_VERSION}, deploys take ${String(options.deploySeconds)} s`);
     step();
 
     const capi = await startCapiManagers({ kubeconfigPath: env.kubeconfigPath, managers: ["core", "kubeadm-bootstrap", "kubeadm-control-plane"] });
