@@ -4,7 +4,8 @@
 // changed, the answer) and hands the manager's answer back unchanged. The manager's
 // server stays as users run it; the record is what the assertions read. Webhook
 // configurations pointing at the proxy select one namespace (its label), with
-// failurePolicy Fail, so a refused or failed call really stops the writer.
+// failurePolicy Fail, so a refused or failed call really stops the writer. Configurations
+// left behind by a killed run can only block writes in that run's own namespace.
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
