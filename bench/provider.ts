@@ -50,6 +50,14 @@ import {
 } from "./provider-report.ts";
 
 const MACHINES = parseMachines(process.env.BENCH_MACHINES);
+
+function gauge(samples: readonly MetricSample[], name: string): number {
+  return samples.find((s) => s.name === name)?.value ?? Number.NaN;
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
+}
 const REST_SECONDS = Number(process.env.BENCH_REST_SECONDS ?? "30");
 const SETTLE_MS = 2_000;
 /** The manager's default --machine-concurrency, which the floor's writers match. */
@@ -189,6 +197,7 @@ async function measureProvider(ctx: { env: TestEnv; writer: KubeClient; tracker:
     ["deploy request → the watcher's read that sees Deployed", spread(toRead)],
     ["that read → Ready=True seen by the watch", spread(readToReady)],
     ["manager RSS at start / peak after Ready", `${atStart.rssMiB.toFixed(0)} / ${readyMemory.peakMiB.toFixed(0)} MiB`],
+    ["manager V8 heap after Ready: used / total (live set and GC headroom)", `${mib(gauge(ready.metrics, "nodejs_heap_size_used_bytes"))} / ${mib(gauge(ready.metrics, "nodejs_heap_size_total_bytes"))} MiB`],
     ["manager CPU seconds", `${(ready.cpu - startup.cpu).toFixed(1)} s (${((ready.cpu - startup.cpu) / (readyMs / 1000) * 100).toFixed(0)}% of a core over the wall time)`],
     ["CPU seconds, first create → all Ready (+2 s)", cpuFigures(startup.cpus, ready.cpus, readyMs + SETTLE_MS)],
     ["startup before the first create (informer lists/watches)", `${listCounts(apiRequests([], startup.metrics).byMethod)}; MAAS ${maasCalls(simLog.calls.slice(0, startup.calls), undefined)}`],
