@@ -1,7 +1,10 @@
 // status.failureDomains: the MAAS zones CAPI may spread Machines over, in the v1beta2
-// contract's list shape. spec.failureDomains names them (each must exist in MAAS);
-// an empty spec offers every MAAS zone. CAPI copies the list to the Cluster on each of
-// its reconciles, so a zone fixed later reaches new Machines without anything else.
+// contract's list shape. spec.failureDomains names them (each must exist in MAAS). An
+// empty spec offers none, so MAAS picks each machine's zone: offering every zone would
+// let Cluster API place a machine in a zone with no machine to give (MAAS's `default`
+// zone always exists and is often empty), where it would wait on InsufficientCapacity
+// for ever. CAPI copies the list to the Cluster on each of its reconciles, so a zone
+// fixed later reaches new Machines without anything else.
 import { FailureDomainNotFoundReason, FailureDomainsReadyCondition, ReadyReason, type FailureDomain } from "../../api/v1beta1/index.ts";
 import type { MaasEndpoint } from "../shared/maas-connection.ts";
 import { reportMaasFailure } from "./maas-errors.ts";
@@ -11,6 +14,17 @@ import type { ClusterScope } from "./scope.ts";
 const MAX_FAILURE_DOMAINS = 100;
 
 export async function reconcileFailureDomains(scope: ClusterScope, endpoint: MaasEndpoint): Promise<void> {
+  const wanted = scope.maasCluster.spec.failureDomains ?? [];
+  if (wanted.length === 0) {
+    delete scope.status.failureDomains;
+    scope.setCondition({
+      type: FailureDomainsReadyCondition,
+      status: "True",
+      reason: ReadyReason,
+      message: "spec.failureDomains is empty: no failure domains are offered, and MAAS picks each machine's zone",
+    });
+    return;
+  }
   let zoneNames: string[];
   try {
     const zones = await endpoint.services.zones.list({ signal: scope.signal });
@@ -18,10 +32,9 @@ export async function reconcileFailureDomains(scope: ClusterScope, endpoint: Maa
   } catch (err) {
     throw reportMaasFailure(scope, FailureDomainsReadyCondition, err, "Listing MAAS zones");
   }
-  const wanted = scope.maasCluster.spec.failureDomains ?? [];
   const known = new Set(zoneNames);
   const missing = wanted.filter((name) => !known.has(name));
-  const offered = (wanted.length === 0 ? zoneNames : wanted.filter((name) => known.has(name))).slice(0, MAX_FAILURE_DOMAINS);
+  const offered = wanted.filter((name) => known.has(name)).slice(0, MAX_FAILURE_DOMAINS);
 
   const domains: FailureDomain[] = offered.map((name) => ({ name, controlPlane: true }));
   // The contract's list has at least one item when present.

@@ -18,7 +18,6 @@ import {
 import { DNSResourceAdoptedAnnotation, DNSResourceCreatedAnnotation } from "../../../src/controllers/maascluster/index.ts";
 import {
   DOMAIN,
-  ZONES,
   condition,
   createCluster,
   createMaasCluster,
@@ -141,13 +140,13 @@ describe("MaasCluster controller: the control-plane endpoint and failure domains
   });
 
   describe("failure domains", () => {
-    it("offers every MAAS zone, for the control plane too, when spec.failureDomains is empty", async () => {
-      const name = uniqueName("fd-all");
+    it("offers no failure domain when spec.failureDomains is empty, so MAAS picks the zone (never an empty one)", async () => {
+      const name = uniqueName("fd-none");
       await createMaasCluster(h, await createCluster(h, name));
       const done = await waitForMaasCluster(h, name, provisioned, "provisioned");
-      // MAAS always has the "default" zone besides those made.
-      assert.deepEqual(done.status?.failureDomains, ["default", ...ZONES].map((n) => ({ name: n, controlPlane: true })));
+      assert.equal(done.status?.failureDomains, undefined);
       assert.equal(condition(done, FailureDomainsReadyCondition)?.status, "True");
+      assert.match(condition(done, FailureDomainsReadyCondition)?.message ?? "", /MAAS picks each machine's zone/);
     });
 
     it("offers only the named zones", async () => {
@@ -194,7 +193,8 @@ describe("MaasCluster controller: the control-plane endpoint and failure domains
       h.sim.setFaults([{ method: "GET", path: "^/zones/$", kind: "unavailable" }]);
       try {
         const name = uniqueName("down");
-        await createMaasCluster(h, await createCluster(h, name));
+        // Zones are listed only to check the ones spec.failureDomains names.
+        await createMaasCluster(h, await createCluster(h, name), { spec: { failureDomains: ["zone-a"] } });
         const down = await waitForMaasCluster(h, name, (c) => condition(c, FailureDomainsReadyCondition) !== undefined, "FailureDomainsReady");
         assert.equal(condition(down, FailureDomainsReadyCondition)?.reason, MaasUnavailableReason);
         assert.equal(condition(down, MaasReachableCondition)?.status, "False");
