@@ -76,7 +76,12 @@ manager: deps ## Run the provider's manager against $$KUBECONFIG and $$MAAS_ENDP
 	$(NODE) bin/capmaas-manager.mjs
 
 .PHONY: run
-run: sim ## Start the local environment (for now: the MAAS simulator)
+run: deps ## Local sandbox: control plane, MAAS simulator, Cluster API, the provider and an in-memory example cluster (only the manager when KUBECONFIG, MAAS_ENDPOINT and MAAS_API_KEY are set)
+	$(TSX) hack/sandbox/main.ts $(ARGS)
+
+.PHONY: docker-build
+docker-build: ## Build the manager's container image (needs docker and the node:20.20.2-bookworm-slim base image)
+	docker build -t capmaas-manager:dev .
 
 .PHONY: clean
 clean: ## Remove build output (keeps the Go build cache)
