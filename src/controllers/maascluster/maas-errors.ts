@@ -10,7 +10,7 @@ import {
   ReadyReason,
 } from "../../api/v1beta1/index.ts";
 import { MaasError } from "../../maas/index.ts";
-import { maasFailureMessage } from "../maasmachine/maas-errors.ts";
+import { maasFailureMessage } from "../shared/maas-failure.ts";
 import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
 import type { ClusterScope } from "./scope.ts";
 

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MaasTlsVerificationError, MaasUnavailableError, type TlsFailureReason } from "../../maas/index.ts";
+import { maasFailureMessage } from "./maas-failure.ts";
+
+describe("maasFailureMessage", () => {
+  const fixes: Array<[TlsFailureReason, RegExp]> = [
+    ["self-signed", /--maas-ca-file FILE/],
+    ["unknown-ca", /--maas-ca-file FILE/],
+    ["hostname-mismatch", /MAAS_ENDPOINT/],
+    ["expired", /renew/],
+    ["not-yet-valid", /clocks/],
+    ["revoked", /replace/],
+    ["invalid-certificate", /replace/],
+  ];
+  for (const [reason, fix] of fixes) {
+    it(`names what to change for a certificate refused as ${reason}, with the TLS code and what was being done`, () => {
+      const err = new MaasTlsVerificationError({ op: "GET machines/", reason, tlsCode: "SOME_TLS_CODE" });
+      const message = maasFailureMessage(err, "Allocating a MAAS machine");
+      assert.match(message, /^Allocating a MAAS machine: MAAS GET machines\/: TLS verification failed \(SOME_TLS_CODE\): /);
+      assert.match(message, fix);
+      assert.doesNotMatch(message, /caCertificates/, "the client's option name means nothing to a manager user");
+    });
+  }
+
+  it("keeps any other failure's own text after what was being done", () => {
+    const err = new MaasUnavailableError({ op: "GET zones/", status: 503, body: "down" });
+    assert.equal(maasFailureMessage(err, "Listing MAAS zones"), `Listing MAAS zones: ${err.message}`);
+  });
+});

@@ -1,0 +1,28 @@
+// The text of a MAAS failure in a condition, shared by every controller. A refused
+// certificate is told in the manager's own terms (its flags, MAAS_ENDPOINT), which the
+// MAAS client cannot know, with the fix: that failure lasts until someone changes a
+// setting or the certificate.
+import { MaasTlsVerificationError, type MaasError, type TlsFailureReason } from "../../maas/index.ts";
+
+/**
+ * The condition message for a MAAS failure. A refused certificate is told in the
+ * manager's own terms (its flags, MAAS_ENDPOINT), which the MAAS client cannot know,
+ * with the fix: that failure lasts until someone changes a setting or the certificate.
+ */
+export function maasFailureMessage(err: MaasError, doing: string): string {
+  if (!(err instanceof MaasTlsVerificationError)) return `${doing}: ${err.message}`;
+  return `${doing}: MAAS ${err.op ?? ""}: TLS verification failed (${err.tlsCode}): ${TLS_FAILURE_TEXT[err.reason]}`;
+}
+
+const TRUST_THE_CA = "give the manager the CA that signed MAAS's certificate with --maas-ca-file FILE (PEM)";
+
+/** What went wrong; what to change. */
+const TLS_FAILURE_TEXT: Record<TlsFailureReason, string> = {
+  "self-signed": `the certificate (or a CA in its chain) is self-signed and not trusted; ${TRUST_THE_CA}`,
+  "unknown-ca": `the certificate is signed by an unknown CA; ${TRUST_THE_CA}`,
+  "hostname-mismatch": "the certificate does not name the endpoint's host; set MAAS_ENDPOINT to a host name the certificate holds, or reissue the certificate for this host",
+  expired: "the certificate has expired; renew MAAS's certificate",
+  "not-yet-valid": "the certificate is not valid yet; check the clocks of MAAS and the manager",
+  revoked: "the certificate was revoked; replace MAAS's certificate",
+  "invalid-certificate": "the certificate chain is invalid; replace MAAS's certificate",
+};
