@@ -33,6 +33,7 @@ describe("parseManagerConfig", () => {
       ["leaderElectNamespace", "capmaas-system"],
       ["leaderElectId", "capmaas-manager-leader"],
       ["syncPeriodMs", 600_000],
+      ["maasWatchIntervalMs", 60_000],
       ["machineConcurrency", 10],
       ["clusterConcurrency", 5],
       ["metricsBindAddress", { host: undefined, port: 8080 }],
@@ -50,7 +51,7 @@ describe("parseManagerConfig", () => {
     }
 
     it("sets no field beyond those", () => {
-      assert.equal(Object.keys(config).length, 17);
+      assert.equal(Object.keys(config).length, 18);
     });
 
     it("takes the Lease namespace from POD_NAMESPACE when it is set", () => {
@@ -87,6 +88,7 @@ describe("parseManagerConfig", () => {
         "--webhook-port",
         "19443",
         "--webhook-cert-dir=/etc/certs",
+        "--maas-watch-interval=5s",
       ]);
       assert.deepEqual(config, {
         kubeconfig: "/tmp/kc",
@@ -96,6 +98,7 @@ describe("parseManagerConfig", () => {
         leaderElectNamespace: "leases",
         leaderElectId: "my.lease",
         syncPeriodMs: 30_000,
+        maasWatchIntervalMs: 5_000,
         machineConcurrency: 3,
         clusterConcurrency: 2,
         metricsBindAddress: { host: "127.0.0.1", port: 9090 },

@@ -33,6 +33,8 @@ MAAS:
   --maas-ca-file FILE                 extra CA certificate(s), PEM, for an https endpoint with a private CA
   --maas-insecure-skip-tls-verify     do not verify MAAS's certificate (logged as a warning)
   --ephemeral-min-memory QUANTITY     warn when a machine deployed to memory has less (default 16Gi)
+  --maas-watch-interval DURATION      read machines at rest in MAAS this often, to see changes made outside (default 60s;
+                                      machines in a transition are read every 0.5s)
 
 Webhooks:
   --webhook-port N                    serve the admission webhooks over HTTPS on this port, 0 to turn off (default 9443)
@@ -57,6 +59,7 @@ export interface ManagerConfig {
   leaderElectNamespace: string;
   leaderElectId: string;
   syncPeriodMs: number;
+  maasWatchIntervalMs: number;
   machineConcurrency: number;
   clusterConcurrency: number;
   metricsBindAddress: BindAddress | undefined;
@@ -107,6 +110,7 @@ export function parseManagerConfig(argv: readonly string[], env: NodeJS.ProcessE
         "leader-elect-namespace": { type: "string" },
         "leader-elect-id": { type: "string" },
         "sync-period": { type: "string" },
+        "maas-watch-interval": { type: "string" },
         "machine-concurrency": { type: "string" },
         "cluster-concurrency": { type: "string" },
         "metrics-bind-address": { type: "string" },
@@ -154,6 +158,7 @@ export function parseManagerConfig(argv: readonly string[], env: NodeJS.ProcessE
     leaderElectNamespace,
     leaderElectId,
     syncPeriodMs: parseDuration("--sync-period", str("sync-period") ?? "10m", { minMs: 1000 }),
+    maasWatchIntervalMs: parseDuration("--maas-watch-interval", str("maas-watch-interval") ?? "60s", { minMs: 1000 }),
     machineConcurrency: parseCount("--machine-concurrency", str("machine-concurrency") ?? "10"),
     clusterConcurrency: parseCount("--cluster-concurrency", str("cluster-concurrency") ?? "5"),
     metricsBindAddress: parseBindAddress("--metrics-bind-address", str("metrics-bind-address") ?? ":8080"),

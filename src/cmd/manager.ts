@@ -61,6 +61,7 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
   const maas = new MaasConnection({
     clock,
     logger,
+    watcher: { slowIntervalMs: config.maasWatchIntervalMs },
     onMachineChange: (key) => enqueueMachine(key),
     onConfigured: () => enqueueAll(),
     createClient: (credentials) =>

@@ -85,6 +85,8 @@ export const CapacityFromTemplateReason = "CapacityFromTemplate";
 export const MachineDeployingReason = "MachineDeploying";
 /** MAAS reports the machine Deployed. */
 export const MachineDeployedReason = "MachineDeployed";
+/** MAAS reports the machine Deployed but its power off (a machine in memory loses its state). */
+export const MachinePoweredOffReason = "MachinePoweredOff";
 /** MAAS refused the deploy or the machine went to "Failed deployment". */
 export const MachineDeployFailedReason = "MachineDeployFailed";
 /**

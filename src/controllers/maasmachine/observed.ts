@@ -2,7 +2,13 @@
 // where it deployed (MAAS's own ephemeral_deploy, not what we asked), zone and the
 // addresses CAPI copies to the Machine; and, once Deployed and powered on, the
 // contract's provisioned/Ready plus the workload Node's providerID.
-import { MachineDeployedCondition, MachineDeployedReason, MachineDeployingReason, type MachineAddress } from "../../api/v1beta1/index.ts";
+import {
+  MachineDeployedCondition,
+  MachineDeployedReason,
+  MachinePoweredOffReason,
+  MachineRedeployedReason,
+  type MachineAddress,
+} from "../../api/v1beta1/index.ts";
 import { deploymentTarget, type Machine } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
 import { allocatedSpec } from "./desired.ts";
@@ -36,17 +42,29 @@ export function machineAddresses(machine: Machine): MachineAddress[] {
 
 export async function reportDeployed(scope: MachineScope, machine: Machine, options: NormalOptions): Promise<Result | void> {
   const status = scope.status;
+  const target = deploymentTarget(machine) ?? (allocatedSpec(scope.maasMachine)?.ephemeral === true ? "memory" : "disk");
+  const wasPoweredOff = scope.condition(MachineDeployedCondition)?.reason === MachinePoweredOffReason;
   if (machine.power_state !== "on") {
     scope.setCondition({
       type: MachineDeployedCondition,
       status: "False",
-      reason: MachineDeployingReason,
-      message: `MAAS reports ${machine.hostname} Deployed but powered ${machine.power_state}`,
+      reason: MachinePoweredOffReason,
+      message: `MAAS reports ${machine.hostname} Deployed but powered ${machine.power_state}${target === "memory" ? "; it runs from memory, so what it held is lost" : ""}`,
     });
     return;
   }
+  if (wasPoweredOff && target === "memory") {
+    // A machine deployed into memory keeps booting from the network (MAAS's node.py
+    // _get_boot_order): after the power cycle it is a fresh system, and the node it
+    // was is gone, which Cluster API's health checks cannot tell from a reboot.
+    scope.event({
+      type: "Warning",
+      reason: MachineRedeployedReason,
+      action: "Observe",
+      note: `MAAS machine ${machine.hostname} (${machine.system_id}) is powered on again after being off; it runs from memory, so it booted afresh and its earlier state is gone`,
+    });
+  }
   const firstTime = status.initialization?.provisioned !== true;
-  const target = deploymentTarget(machine) ?? (allocatedSpec(scope.maasMachine)?.ephemeral === true ? "memory" : "disk");
   status.initialization = { ...status.initialization, provisioned: true };
   // The v1beta1 contract's field, kept while the CRD carries that label.
   status.ready = true;

@@ -90,7 +90,7 @@ describe("MaasMachine under faults", () => {
         assert.equal(ready.spec.systemID, candidates.at(-1)?.systemId, "deployed on the machine that works");
         const held = bed.heldMachines().filter((m) => m.agentName.includes(`/${ns}/retry/`));
         assert.deepEqual(held.map((m) => m.systemId), [ready.spec.systemID], "only the deployed machine is held");
-        const events = await eventsFor(ns, "retry");
+        const events = await bed.events(ns, "retry");
         assert.ok(events.some((e) => e.reason === "MachineDeployFailed" && failing.some((m) => e.note.includes(m.systemId))), "an event names the failed system ID");
       } finally {
         for (const m of failing) await patchMachine(m.systemId, { failDeployment: false });
@@ -148,18 +148,6 @@ describe("MaasMachine under faults", () => {
       body: JSON.stringify(body),
     });
     assert.equal(answer.status, 200, await answer.text());
-  }
-
-  async function eventsFor(namespace: string, name: string): Promise<Array<{ reason: string; note: string }>> {
-    const events = kindSpec<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>({
-      group: "events.k8s.io",
-      version: "v1",
-      kind: "Event",
-      plural: "events",
-      namespaced: true,
-    });
-    const page = await bed.client.list(events, { namespace });
-    return page.items.filter((e) => e.regarding?.name === name).map((e) => ({ reason: e.reason ?? "", note: e.note ?? "" }));
   }
 
   /** Deletes the MaasMachines and waits until they are gone, so later tests find their machines free. */

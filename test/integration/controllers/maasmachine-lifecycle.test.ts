@@ -9,7 +9,7 @@ import { MaasClient } from "../../../src/maas/index.ts";
 import { Testbed, createNamespace, waitFor } from "./provider-harness.ts";
 
 describe("MaasMachine once deployed", () => {
-  const bed = new Testbed({ prefix: "mm-life", managerArgs: ["--ephemeral-min-memory=20Gi"] });
+  const bed = new Testbed({ prefix: "mm-life", managerArgs: ["--ephemeral-min-memory=20Gi", "--maas-watch-interval=2s"] });
   before(() => bed.start());
   after(() => bed.stop());
 
@@ -116,6 +116,29 @@ describe("MaasMachine once deployed", () => {
       await bed.client.delete(MAAS_MACHINE, { namespace: ns, name: "lost" });
       await gone(ns, "lost");
       await waitFor("the machine back in the pool", () => simMachine(systemId)?.owner === null);
+    });
+  });
+
+  describe("when a machine deployed into memory is powered off and on again", () => {
+    it("says it is off while it is, then Ready again with a warning that it booted afresh", async () => {
+      const ns = await createNamespace(bed.client, "mm-cycle");
+      await bed.readyCluster(ns, "c9");
+      const m = await deployed(ns, "c9", "cycled", { minCPU: 8, minMemory: 32768, tags: ["worker"], ephemeral: true });
+      const systemId = m.spec.systemID ?? "";
+      const start = mark();
+      const maas = new MaasClient({ endpoint: bed.sim.endpoint, apiKey: bed.sim.apiKey });
+      await maas.machines.powerOff(systemId);
+      const off = await bed.waitForCondition(ns, "cycled", "MachineDeployed", "MachinePoweredOff");
+      assert.match(off.status?.conditions?.find((c) => c.type === "MachineDeployed")?.message ?? "", /runs from memory/);
+      assert.equal(off.status?.conditions?.find((c) => c.type === "Ready")?.status, "False");
+      assert.equal(off.status?.initialization?.provisioned, true, "provisioned never flips back");
+      await maas.machines.powerOn(systemId);
+      await bed.waitForCondition(ns, "cycled", "Ready", "True");
+      const events = await bed.events(ns, "cycled");
+      assert.ok(events.some((e) => e.type === "Warning" && e.reason === "MachineRedeployed" && e.note.includes(systemId)), JSON.stringify(events));
+      assert.equal(calls("deploy", systemId, start).length, 0, "not deployed again by us");
+      await bed.client.delete(MAAS_MACHINE, { namespace: ns, name: "cycled" });
+      await gone(ns, "cycled");
     });
   });
 

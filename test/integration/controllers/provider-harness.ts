@@ -232,6 +232,14 @@ export interface TestbedOptions {
   managerEnv?: Record<string, string>;
 }
 
+const EVENT = kindSpec<KubeObject & { reason?: string; note?: string; type?: string; regarding?: { name?: string } }>({
+  group: "events.k8s.io",
+  version: "v1",
+  kind: "Event",
+  plural: "events",
+  namespaced: true,
+});
+
 export const CLOUD_INIT = "#cloud-config\nruncmd:\n  - [sh, -c, 'echo joined']\n";
 
 export class Testbed {
@@ -326,6 +334,12 @@ export class Testbed {
 
   async maasMachine(namespace: string, name: string): Promise<MaasMachine> {
     return this.client.get(MAAS_MACHINE, { namespace, name });
+  }
+
+  /** The events.k8s.io Events about the object `name` in `namespace`, oldest first as listed. */
+  async events(namespace: string, name: string): Promise<Array<{ reason: string; note: string; type: string }>> {
+    const page = await this.client.list(EVENT, { namespace });
+    return page.items.filter((e) => e.regarding?.name === name).map((e) => ({ reason: e.reason ?? "", note: e.note ?? "", type: e.type ?? "" }));
   }
 
   /** Waits until the MaasMachine's condition `type` has `reason` (or status True when reason is "True"). */
