@@ -289,10 +289,10 @@ export class Testbed {
   }
 
   /** A Cluster whose MaasCluster reports provisioned, so CAPI lets its Machines go ahead. */
-  async readyCluster(namespace: string, name: string): Promise<void> {
+  async readyCluster(namespace: string, name: string, spec: Record<string, unknown> = {}): Promise<void> {
     const { client } = this;
     await client.create(CAPI_CLUSTER, clusterObject(this.filter, namespace, name));
-    const maasCluster = maasClusterObject(this.filter, namespace, name, { controlPlaneEndpoint: { host: "10.0.0.10", port: 6443 } });
+    const maasCluster = maasClusterObject(this.filter, namespace, name, { controlPlaneEndpoint: { host: "10.0.0.10", port: 6443 }, ...spec });
     if (this.capi === undefined) {
       const cluster = await client.get(CAPI_CLUSTER, { namespace, name });
       maasCluster.metadata.ownerReferences = [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Cluster", name, uid: cluster.metadata.uid ?? "" }];
