@@ -6,6 +6,7 @@ import { repoRoot } from "../../testenv/binaries.ts";
 import { FLAVORS, type Flavor } from "./clusterctl-harness.ts";
 
 export const docPath = join(repoRoot, "docs", "clusterctl.md");
+export const readmePath = join(repoRoot, "README.md");
 
 /** What the doc says of one variable's default. */
 export type DocDefault =
@@ -20,13 +21,13 @@ export interface DocVariable {
   flavors: readonly Flavor[];
 }
 
-/** The rows of the table under "## Variables". */
-export async function readDocVariables(): Promise<DocVariable[]> {
-  const text = await readFile(docPath, "utf8");
-  const section = text.split(/^## /m).find((part) => part.startsWith("Variables\n"));
-  if (section === undefined) throw new Error(`${docPath}: no "## Variables" section`);
+/** The rows of the table under "## <heading>" (docs/clusterctl.md's "Variables" by default). */
+export async function readDocVariables(path = docPath, heading = "Variables"): Promise<DocVariable[]> {
+  const text = await readFile(path, "utf8");
+  const section = text.split(/^## /m).find((part) => part.startsWith(`${heading}\n`));
+  if (section === undefined) throw new Error(`${path}: no "## ${heading}" section`);
   const rows = section.split("\n").filter((line) => line.startsWith("| `"));
-  if (rows.length === 0) throw new Error(`${docPath}: the Variables section has no table rows`);
+  if (rows.length === 0) throw new Error(`${path}: the ${heading} section has no table rows`);
   return rows.map((row) => parseRow(row));
 }
 

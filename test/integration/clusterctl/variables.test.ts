@@ -6,7 +6,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ClusterctlSandbox, FLAVORS, FLAVOR_FILES, SPEC_VARIABLES, templatesDir } from "./clusterctl-harness.ts";
-import { parseListVariables, readDocVariables, type DocVariable } from "./docs-table.ts";
+import { parseListVariables, readDocVariables, readmePath, type DocVariable } from "./docs-table.ts";
 
 describe("the variables of each flavor", () => {
   let sandbox: ClusterctlSandbox;
@@ -16,6 +16,10 @@ describe("the variables of each flavor", () => {
     doc = await readDocVariables();
   });
   after(() => sandbox.remove());
+
+  it("the README's table of template variables is docs/clusterctl.md's, row for row", async () => {
+    assert.deepEqual(await readDocVariables(readmePath, "Template variables"), doc);
+  });
 
   it("docs/clusterctl.md lists every flavor file in templates/", async () => {
     const files = (await readdir(templatesDir)).filter((f) => f.startsWith("cluster-template")).sort();
