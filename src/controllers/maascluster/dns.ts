@@ -17,7 +17,8 @@ import { dnsResourceAddresses, MaasError, type DnsResource } from "../../maas/in
 import { TerminalError } from "../../runtime/index.ts";
 import type { MaasEndpoint } from "../shared/maas-connection.ts";
 import type { ControlPlaneAddresses } from "./control-plane-addresses.ts";
-import { isMaasUnavailable, reportMaasFailure } from "./maas-errors.ts";
+import { isMaasUnavailable } from "../shared/maas-failure.ts";
+import { reportMaasFailure } from "./maas-errors.ts";
 import type { ClusterScope } from "./scope.ts";
 
 /** The id of the DNS resource this MaasCluster created, so deleting the cluster deletes it; "creating" while MAAS is asked. */

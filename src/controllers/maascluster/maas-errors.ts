@@ -9,8 +9,7 @@ import {
   MaasUnavailableReason,
   ReadyReason,
 } from "../../api/v1beta1/index.ts";
-import { MaasError } from "../../maas/index.ts";
-import { maasFailureMessage } from "../shared/maas-failure.ts";
+import { isMaasUnavailable, maasFailureMessage } from "../shared/maas-failure.ts";
 import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
 import type { ClusterScope } from "./scope.ts";
 
@@ -28,14 +27,6 @@ export function endpointOrThrow(scope: ClusterScope): MaasEndpoint {
     }
     throw err;
   }
-}
-
-/** MAAS codes that mean "could not reach or use MAAS right now", as opposed to MAAS refusing the request. */
-const UNAVAILABLE_CODES = new Set(["Unavailable", "ServerError", "Timeout", "Network", "Unauthorized", "TlsVerification"]);
-
-/** True for a failure that retrying may fix (MAAS down, 5xx, timeout, TLS, bad credentials). */
-export function isMaasUnavailable(err: unknown): err is MaasError {
-  return err instanceof MaasError && UNAVAILABLE_CODES.has(err.code);
 }
 
 /**

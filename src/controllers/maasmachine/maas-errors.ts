@@ -2,8 +2,7 @@
 // Each sets MachineDeployed with a reason a user can act on; the caller decides whether
 // the reconcile retries (thrown error) or waits for a change.
 import { MaasNotConfiguredReason, MaasUnavailableReason, MachineDeployedCondition } from "../../api/v1beta1/index.ts";
-import { MaasError } from "../../maas/index.ts";
-import { maasFailureMessage } from "../shared/maas-failure.ts";
+import { isMaasUnavailable, maasFailureMessage } from "../shared/maas-failure.ts";
 import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
 import type { MachineScope } from "./scope.ts";
 
@@ -18,16 +17,13 @@ export function endpointOrReport(scope: MachineScope): MaasEndpoint | undefined 
   }
 }
 
-/** MAAS codes that mean "could not reach or use MAAS right now", as opposed to MAAS refusing the request. */
-const UNAVAILABLE_CODES = new Set(["Unavailable", "ServerError", "Timeout", "Network", "Unauthorized", "TlsVerification"]);
-
 /**
  * Reports a MAAS failure that retrying may fix (MAAS down, 5xx, timeout, TLS, bad
  * credentials) on the machine, keeping the condition's reason otherwise. Returns the
  * error for the caller to rethrow, so the controller backs off.
  */
 export function reportMaasFailure(scope: MachineScope, err: unknown, doing: string): unknown {
-  if (err instanceof MaasError && UNAVAILABLE_CODES.has(err.code)) {
+  if (isMaasUnavailable(err)) {
     scope.setCondition({
       type: MachineDeployedCondition,
       status: "False",

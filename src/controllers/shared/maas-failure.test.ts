@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MaasTlsVerificationError, MaasUnavailableError, type TlsFailureReason } from "../../maas/index.ts";
-import { maasFailureMessage } from "./maas-failure.ts";
+import { MaasError, MaasTlsVerificationError, MaasUnavailableError, type TlsFailureReason } from "../../maas/index.ts";
+import { isMaasUnavailable, maasFailureMessage } from "./maas-failure.ts";
 
 describe("maasFailureMessage", () => {
   const fixes: Array<[TlsFailureReason, RegExp]> = [
@@ -26,5 +26,17 @@ describe("maasFailureMessage", () => {
   it("keeps any other failure's own text after what was being done", () => {
     const err = new MaasUnavailableError({ op: "GET zones/", status: 503, body: "down" });
     assert.equal(maasFailureMessage(err, "Listing MAAS zones"), `Listing MAAS zones: ${err.message}`);
+  });
+});
+
+describe("isMaasUnavailable", () => {
+  it("is true for MAAS down, failing, unreachable, refusing our credentials or our trust, and false for MAAS refusing the request", () => {
+    for (const code of ["Unavailable", "ServerError", "Timeout", "Network", "Unauthorized", "TlsVerification"] as const) {
+      assert.equal(isMaasUnavailable(new MaasError({ code, message: code, op: "GET machines/" })), true, code);
+    }
+    for (const code of ["Conflict", "BadRequest", "NotFound", "Forbidden"] as const) {
+      assert.equal(isMaasUnavailable(new MaasError({ code, message: code, op: "GET machines/" })), false, code);
+    }
+    assert.equal(isMaasUnavailable(new Error("not from MAAS")), false);
   });
 });

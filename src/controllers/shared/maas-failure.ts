@@ -1,8 +1,17 @@
-// The text of a MAAS failure in a condition, shared by every controller. A refused
+// MAAS failures as every controller reports them: which ones mean "MAAS cannot be used
+// right now" (retried with backoff), and their text in a condition. A refused
 // certificate is told in the manager's own terms (its flags, MAAS_ENDPOINT), which the
 // MAAS client cannot know, with the fix: that failure lasts until someone changes a
 // setting or the certificate.
-import { MaasTlsVerificationError, type MaasError, type TlsFailureReason } from "../../maas/index.ts";
+import { MaasError, MaasTlsVerificationError, type TlsFailureReason } from "../../maas/index.ts";
+
+/** MAAS codes that mean "could not reach or use MAAS right now", as opposed to MAAS refusing the request. */
+const UNAVAILABLE_CODES = new Set(["Unavailable", "ServerError", "Timeout", "Network", "Unauthorized", "TlsVerification"]);
+
+/** True for a failure that retrying may fix (MAAS down, 5xx, timeout, TLS, bad credentials). */
+export function isMaasUnavailable(err: unknown): err is MaasError {
+  return err instanceof MaasError && UNAVAILABLE_CODES.has(err.code);
+}
 
 /**
  * The condition message for a MAAS failure. A refused certificate is told in the
