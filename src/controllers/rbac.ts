@@ -33,6 +33,11 @@ export interface Permission {
   verbs: readonly Verb[];
   /** The code that makes these requests. */
   usedBy: string;
+  /**
+   * Verbs used only when a write races another writer (a 409, or the cache lagging our
+   * own write): needed, but a test run sees them only when the race happens.
+   */
+  onlyAfterARace?: readonly Verb[];
 }
 
 export const PERMISSIONS: readonly Permission[] = [
@@ -61,6 +66,7 @@ export const PERMISSIONS: readonly Permission[] = [
     usedBy:
       "maascluster/setup.ts informer (list, watch); shared/object-scope.ts persist via runtime/patch-helper.ts " +
       "(patch: finalizer, controlPlaneEndpoint, DNS annotations; get after a 409)",
+    onlyAfterARace: ["get"],
   },
   {
     scope: "cluster",
@@ -75,6 +81,7 @@ export const PERMISSIONS: readonly Permission[] = [
     resource: "maasmachinetemplates",
     verbs: ["get", "list", "watch"],
     usedBy: "maasmachinetemplate/setup.ts informer (list, watch); maasmachinetemplate/reconciler.ts current (get, when the cache lags our write)",
+    onlyAfterARace: ["get"],
   },
   {
     scope: "cluster",

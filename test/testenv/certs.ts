@@ -1,5 +1,6 @@
 // Key material for one control plane: a CA, kube-apiserver's serving cert, the
-// service-account signing key pair and a static admin token. Node's crypto
+// service-account signing key pair, a static admin token and a static token for
+// the provider's manager (a user with no group, so it holds only what RBAC binds to it). Node's crypto
 // cannot issue X.509 certificates, so the openssl CLI does that part, with a
 // config file of our own so the system's openssl.cnf cannot change the result.
 import { execFile } from "node:child_process";
@@ -7,6 +8,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { MANAGER_USER } from "./manager-identity.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -18,6 +20,8 @@ export interface ControlPlaneSecrets {
   serviceAccountPubPath: string;
   tokenFilePath: string;
   adminToken: string;
+  /** Authenticates as MANAGER_USER (manager-identity.ts). */
+  managerToken: string;
 }
 
 // Long enough for a `testenv up` left running for a while; the files die with the dir.
@@ -57,6 +61,7 @@ export async function writeControlPlaneSecrets(dir: string): Promise<ControlPlan
     serviceAccountPubPath: path("sa.pub"),
     tokenFilePath: path("tokens.csv"),
     adminToken: randomBytes(24).toString("hex"),
+    managerToken: randomBytes(24).toString("hex"),
   };
   const configPath = path("openssl.cnf");
   await writeFile(configPath, opensslConfig, { mode: 0o600 });
@@ -73,8 +78,10 @@ export async function writeControlPlaneSecrets(dir: string): Promise<ControlPlan
   await writeFile(secrets.serviceAccountKeyPath, sa.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   await writeFile(secrets.serviceAccountPubPath, sa.publicKey.export({ type: "spki", format: "pem" }));
 
-  // token,user,uid,"groups": system:masters passes every authorizer.
-  await writeFile(secrets.tokenFilePath, `${secrets.adminToken},admin,admin,"system:masters"\n`, { mode: 0o600 });
+  // token,user,uid,"groups": system:masters passes every authorizer; the manager's
+  // user has no group, so it can do only what its ClusterRoleBinding grants.
+  const lines = [`${secrets.adminToken},admin,admin,"system:masters"`, `${secrets.managerToken},${MANAGER_USER},${MANAGER_USER}`];
+  await writeFile(secrets.tokenFilePath, `${lines.join("\n")}\n`, { mode: 0o600 });
   return secrets;
 }
 

@@ -2,12 +2,15 @@
 // The flags are the smallest set under which kube-apiserver 1.34 serves a
 // full API with RBAC: static-token admin, our serving cert, service-account
 // keys (tokens can be issued), and no ServiceAccount admission (no controller
-// manager runs to create default service accounts).
+// manager runs to create default service accounts). Plus an audit log of the
+// requests made by the provider's manager identities (AUDIT_POLICY below), so the
+// RBAC tests can compare what the manager asked for with what its role grants.
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Child } from "./children.ts";
 import type { ControlPlaneSecrets } from "./certs.ts";
+import { MANAGER_USER } from "./manager-identity.ts";
 import { freePorts } from "./ports.ts";
 import { ExitedBeforeReadyError, waitUntilReady } from "./probe.ts";
 
@@ -26,6 +29,25 @@ export interface ApiServerSpec {
 }
 
 const portAttempts = 3;
+
+/** Where a control plane started in `dir` writes its audit log (one JSON event per line). */
+export function auditLogPathIn(dir: string): string {
+  return join(dir, "audit.log");
+}
+
+// Metadata (who, verb, resource, status; no bodies, so no Secret data) for the
+// manager's static-token user and for any ServiceAccount (the RBAC test runs the
+// manager as one); nothing for the admin, the tests and Cluster API's managers.
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    users: [${MANAGER_USER}]
+  - level: Metadata
+    userGroups: [system:serviceaccounts]
+  - level: None
+`;
 
 /** Starts etcd on free ports, retrying when another process takes a port first. */
 export async function startEtcd(binary: string, dir: string, readyTimeoutMs: number): Promise<EtcdInstance> {
@@ -84,6 +106,8 @@ export async function startApiServerOnFreePort(spec: Omit<ApiServerSpec, "port">
 /** Starts kube-apiserver on the given port; on failure the child is already gone. */
 export async function startApiServer(spec: ApiServerSpec): Promise<Child> {
   const s = spec.secrets;
+  const auditPolicyPath = join(spec.dir, "audit-policy.yaml");
+  await writeFile(auditPolicyPath, AUDIT_POLICY);
   const child = new Child({
     name: "kube-apiserver",
     command: spec.binary,
@@ -104,6 +128,12 @@ export async function startApiServer(spec: ApiServerSpec): Promise<Child> {
       `--service-account-signing-key-file=${s.serviceAccountKeyPath}`,
       "--disable-admission-plugins=ServiceAccount",
       "--allow-privileged=true",
+      `--audit-policy-file=${auditPolicyPath}`,
+      `--audit-log-path=${auditLogPathIn(spec.dir)}`,
+      "--audit-log-format=json",
+      // Written before the answer (the log backend's default, blocking), so a test that
+      // has seen the answer finds the event; rotated past 200 MB so a long run stays bounded.
+      "--audit-log-maxsize=200",
     ],
     logPath: join(spec.dir, "kube-apiserver.log"),
     cwd: spec.dir,

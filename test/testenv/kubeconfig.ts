@@ -1,5 +1,6 @@
 // The kubeconfig a control plane hands to tests, kubectl and controllers:
-// token auth as the static admin, the CA inlined so the file stands alone.
+// token auth as the static admin (or the manager's user), the CA inlined so the
+// file stands alone.
 import { readFile, writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -9,16 +10,19 @@ export interface KubeconfigOptions {
   server: string;
   caPem: string;
   token: string;
+  /** The user entry's name (default admin); the token decides who it is. */
+  userName?: string;
 }
 
 export async function writeKubeconfig(options: KubeconfigOptions): Promise<void> {
   const name = "testenv";
+  const user = options.userName ?? "admin";
   const config = {
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name, cluster: { server: options.server, "certificate-authority-data": Buffer.from(options.caPem).toString("base64") } }],
-    users: [{ name: "admin", user: { token: options.token } }],
-    contexts: [{ name, context: { cluster: name, user: "admin" } }],
+    users: [{ name: user, user: { token: options.token } }],
+    contexts: [{ name, context: { cluster: name, user } }],
     "current-context": name,
     preferences: {},
   };

@@ -1,10 +1,11 @@
 // The control plane a test file should use. Under `make test-integration`,
 // with-testenv.ts starts one for the whole run and passes its kubeconfig in
 // TESTENV_KUBECONFIG; a test file run on its own starts a private one.
+import { dirname } from "node:path";
 import { locateBinaries } from "./binaries.ts";
 import { loadKubeConfig, serverOf } from "./kubeconfig.ts";
 import { runKubectl } from "./kubectl.ts";
-import { startTestEnv } from "./test-env.ts";
+import { managerKubeconfigPathIn, startTestEnv } from "./test-env.ts";
 import type { StartTestEnvOptions, TestEnvHandle } from "./test-env.ts";
 
 export const sharedKubeconfigEnv = "TESTENV_KUBECONFIG";
@@ -20,6 +21,7 @@ export async function useSharedTestEnv(options: StartTestEnvOptions = {}): Promi
   const server = await serverOf(kubeconfigPath);
   return {
     kubeconfigPath,
+    managerKubeconfigPath: managerKubeconfigPathIn(dirname(kubeconfigPath)),
     server,
     kubeConfig: () => loadKubeConfig(kubeconfigPath),
     kubectl: async (args, kubectlOptions) => {

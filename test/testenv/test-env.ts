@@ -14,6 +14,7 @@ import type { Child } from "./children.ts";
 import { startApiServer, startApiServerOnFreePort, startEtcd } from "./control-plane.ts";
 import { installCrds } from "./crds.ts";
 import { loadKubeConfig, writeKubeconfig } from "./kubeconfig.ts";
+import { MANAGER_USER, bindManagerClusterRole, hasGeneratedRole } from "./manager-identity.ts";
 import { runKubectl } from "./kubectl.ts";
 import type { KubectlOptions, KubectlResult } from "./kubectl.ts";
 
@@ -24,6 +25,8 @@ export interface StartTestEnvOptions {
   installCrds?: boolean;
   /** Default: this repository's config/crd/bases when it exists, then Cluster API's CRDs. */
   crdDirs?: string[];
+  /** Bind the manager's user to config/rbac/role.yaml's ClusterRole (manager-identity.ts). Default: with installCrds, when the file exists. */
+  bindManagerRole?: boolean;
   /** Progress and timing lines. Default: stderr. */
   log?: (line: string) => void;
   /** How long stop() waits after SIGTERM before SIGKILL. Default 5000. */
@@ -35,6 +38,8 @@ export interface StartTestEnvOptions {
 /** What every test needs from a control plane, private or shared. */
 export interface TestEnvHandle {
   readonly kubeconfigPath: string;
+  /** A kubeconfig for the manager's user, which holds only the generated role (manager-identity.ts). */
+  readonly managerKubeconfigPath: string;
   /** https://127.0.0.1:<port> */
   readonly server: string;
   kubeConfig(): KubeConfig;
@@ -87,6 +92,7 @@ export async function startTestEnv(options: StartTestEnvOptions = {}): Promise<T
     const kubeconfigPath = join(dir, "kubeconfig");
     const caPem = await readFile(secrets.caCertPath, "utf8");
     await writeKubeconfig({ path: kubeconfigPath, server, caPem, token: secrets.adminToken });
+    await writeKubeconfig({ path: managerKubeconfigPathIn(dir), server, caPem, token: secrets.managerToken, userName: MANAGER_USER });
     log(`control plane ready in ${String(ready - started)} ms (etcd ${String(apiStart - etcdStart)} ms, kube-apiserver ${String(ready - apiStart)} ms) at ${server}`);
 
     let crds: string[] = [];
@@ -94,6 +100,9 @@ export async function startTestEnv(options: StartTestEnvOptions = {}): Promise<T
       const crdStart = Date.now();
       crds = await installCrds({ server, caPem, token: secrets.adminToken }, options.crdDirs ?? defaultCrdDirs(binaries));
       log(`${String(crds.length)} CRDs Established in ${String(Date.now() - crdStart)} ms`);
+    }
+    if (options.bindManagerRole ?? ((options.installCrds ?? true) && hasGeneratedRole())) {
+      await bindManagerClusterRole({ server, caPem, token: secrets.adminToken });
     }
     return new PrivateTestEnv({
       dir, ownsDir, binaries, secrets, server, kubeconfigPath, crds, etcd, apiServer, etcdUrl: etcdInstance.clientUrl,
@@ -108,6 +117,11 @@ export async function startTestEnv(options: StartTestEnvOptions = {}): Promise<T
     }
     throw err;
   }
+}
+
+/** Where a control plane started in `dir` keeps the manager's kubeconfig (the shared one is found by this too). */
+export function managerKubeconfigPathIn(dir: string): string {
+  return join(dir, "manager.kubeconfig");
 }
 
 function defaultCrdDirs(binaries: TestEnvBinaries): string[] {
@@ -135,6 +149,7 @@ class PrivateTestEnv implements TestEnv {
   readonly dir: string;
   readonly server: string;
   readonly kubeconfigPath: string;
+  readonly managerKubeconfigPath: string;
   readonly versions: TestEnvVersions;
   readonly crds: readonly string[];
   private apiServer: Child;
@@ -145,6 +160,7 @@ class PrivateTestEnv implements TestEnv {
     this.dir = state.dir;
     this.server = state.server;
     this.kubeconfigPath = state.kubeconfigPath;
+    this.managerKubeconfigPath = managerKubeconfigPathIn(state.dir);
     this.versions = state.binaries.versions;
     this.crds = state.crds;
     this.apiServer = state.apiServer;

@@ -115,7 +115,7 @@ describe("the topology flavor, built by the Cluster API topology controller thro
     cleanups.push(() => sim.close());
     const [webhookPort] = (await freePorts(1)) as [number];
     manager = await startProviderManager({
-      kubeconfigPath: env.kubeconfigPath,
+      kubeconfigPath: env.managerKubeconfigPath,
       sim,
       watchFilter: filter,
       args: ["--webhook-port", String(webhookPort), "--webhook-cert-dir", certDir],

@@ -220,7 +220,7 @@ describe("capmaas-manager command", () => {
         probePort = port ?? 0;
         running = start(
           [
-            `--kubeconfig=${env.kubeconfigPath}`,
+            `--kubeconfig=${env.managerKubeconfigPath}`,
             `--health-probe-bind-address=127.0.0.1:${String(probePort)}`,
             "--metrics-bind-address=0",
             `--watch-filter=${filter}`,
@@ -276,7 +276,7 @@ describe("capmaas-manager command", () => {
         metricsPort = port2 ?? 0;
         running = start(
           [
-            `--kubeconfig=${env.kubeconfigPath}`,
+            `--kubeconfig=${env.managerKubeconfigPath}`,
             `--health-probe-bind-address=127.0.0.1:${String(probePort)}`,
             `--metrics-bind-address=127.0.0.1:${String(metricsPort)}`,
             `--watch-filter=${filter}`,

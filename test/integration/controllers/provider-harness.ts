@@ -1,7 +1,8 @@
 // What the provider's end-to-end tests stand on: the shared control plane, the real
 // Cluster API managers, the MAAS simulator in-process, and our manager run as users
-// run it (bin/capmaas-manager.mjs, a child process stopped or killed by pid), plus
-// object builders and a poll helper.
+// run it (bin/capmaas-manager.mjs, a child process stopped or killed by pid) under the
+// generated least-privilege role (test/testenv/manager-identity.ts), plus object
+// builders and a poll helper.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import type { SimulatorOptions } from "../../../src/sim/types.ts";
 import { startCapiManagers, type CapiManagerName, type CapiManagers } from "../../testenv/capi-managers.ts";
 import { Child, disownDir, ownDir } from "../../testenv/children.ts";
 import { useSharedTestEnv, type TestEnvHandle } from "../../testenv/index.ts";
+import { bindManagerLeaderElection } from "../../testenv/manager-identity.ts";
 import { repoRoot } from "../../testenv/binaries.ts";
 import { freePorts } from "../../testenv/ports.ts";
 
@@ -119,6 +121,16 @@ export async function startProviderManager(options: {
     stop: () => stopAll(false),
     kill: () => stopAll(true),
   };
+}
+
+/**
+ * Lets the manager's test user (which holds only the generated ClusterRole) hold the
+ * leader-election Lease in `namespace`, through the generated Role as the release grants it.
+ */
+export async function grantLeaderElection(env: TestEnvHandle, namespace: string): Promise<void> {
+  const kubeConfig = env.kubeConfig();
+  const caPem = Buffer.from(kubeConfig.getCurrentCluster()?.caData ?? "", "base64").toString("utf8");
+  await bindManagerLeaderElection({ server: env.server, caPem, token: kubeConfig.getCurrentUser()?.token ?? "" }, namespace);
 }
 
 /** Polls `check` until it returns something truthy; fails naming `what` after `timeoutMs`. */
@@ -272,11 +284,14 @@ export class Testbed {
   /** Starts the manager; `overrides.args` replace managerArgs and `overrides.env` adds to managerEnv, for this start only. */
   async startManager(overrides: { args?: readonly string[]; env?: Record<string, string> } = {}): Promise<void> {
     const secret = this.options.credentialsSecret;
+    const args = overrides.args ?? this.options.managerArgs ?? [];
+    const leaseNamespace = args.find((a) => a.startsWith("--leader-elect-namespace="))?.slice("--leader-elect-namespace=".length);
+    if (args.includes("--leader-elect") && leaseNamespace !== undefined) await grantLeaderElection(this.env, leaseNamespace);
     this.provider = await startProviderManager({
-      kubeconfigPath: this.env.kubeconfigPath,
+      kubeconfigPath: this.env.managerKubeconfigPath,
       sim: this.sim,
       watchFilter: this.filter,
-      args: [...(overrides.args ?? this.options.managerArgs ?? []), ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
+      args: [...args, ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
       env: { ...this.options.managerEnv, ...overrides.env, ...(secret === undefined ? {} : { MAAS_ENDPOINT: "", MAAS_API_KEY: "" }) },
     });
   }

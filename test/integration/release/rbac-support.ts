@@ -2,11 +2,13 @@
 // ServiceAccount bound to a copy of config/rbac/role.yaml's ClusterRole (renamed per
 // test, since ClusterRoles are cluster-wide) and of its leader-election Role (in the
 // test's namespace), and a kubeconfig with a TokenRequest token for it. Plus the
-// manager's own count of API answers by status code, read from its /metrics.
+// manager's own count of API answers by status code, read from its /metrics, and
+// what it asked for, read from the API server's audit log.
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import type { PolicyRule } from "../../../src/controllers/rbac.ts";
+import { auditLogPathIn } from "../../testenv/control-plane.ts";
 import type { TestEnvHandle } from "../../testenv/index.ts";
 import { repoRoot } from "../../testenv/binaries.ts";
 import { onlyOne, parseObjects, type K8sObject } from "./release-support.ts";
@@ -104,4 +106,33 @@ export async function requestsByCode(probePort: number): Promise<Map<string, num
     counts.set(code, (counts.get(code) ?? 0) + Number(match[2]));
   }
   return counts;
+}
+
+interface AuditEvent {
+  verb?: string;
+  user?: { username?: string };
+  objectRef?: { apiGroup?: string; resource?: string; subresource?: string };
+  responseStatus?: { code?: number };
+}
+
+/**
+ * What `username` asked the API server for, from the control plane's audit log (written
+ * by test/testenv/control-plane.ts): one `group|resource[/subresource]|verb` per kind
+ * of request, as the permission table spells them, with how many were answered 403.
+ */
+export async function auditedRequests(env: TestEnvHandle, username: string): Promise<{ triples: Set<string>; forbidden: string[] }> {
+  const text = await readFile(auditLogPathIn(dirname(env.kubeconfigPath)), "utf8");
+  const triples = new Set<string>();
+  const forbidden: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.includes(username)) continue;
+    const event = JSON.parse(line) as AuditEvent;
+    // A watch is logged when its answer starts and again when it ends; others when they end.
+    if (event.user?.username !== username || event.objectRef?.resource === undefined) continue;
+    const { apiGroup = "", resource, subresource } = event.objectRef;
+    const triple = `${apiGroup}|${subresource === undefined ? resource : `${resource}/${subresource}`}|${event.verb ?? ""}`;
+    triples.add(triple);
+    if (event.responseStatus?.code === 403) forbidden.push(triple);
+  }
+  return { triples, forbidden };
 }

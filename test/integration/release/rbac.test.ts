@@ -4,8 +4,11 @@
 // with a MAAS DNS endpoint, a control-plane MaasMachine deployed into memory, a
 // MaasMachineTemplate's capacity, leader election, Events, the credentials Secret; then
 // every object deleted) next to the real Cluster API core manager, and the API server
-// never answers it 403. The same run with one verb taken out of the role does get 403s,
-// which is what makes a missing permission fail this test.
+// never answers it 403; the API server's audit log shows it used every permission the
+// role grants (bar those needed only when a write races another) and asked for nothing
+// else. The same run with one verb taken out of the role does get 403s, which is what
+// makes a missing permission fail this test. (Every other test runs the manager under
+// the same generated role too: test/testenv/manager-identity.ts.)
 import assert from "node:assert/strict";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -34,17 +37,21 @@ import {
   type ProviderProcess,
   type Simulator,
 } from "../controllers/provider-harness.ts";
-import { generatedRoles, requestsByCode, restrictedIdentity, type RestrictedIdentity } from "./rbac-support.ts";
+import { SERVICE_ACCOUNT, auditedRequests, generatedRoles, requestsByCode, restrictedIdentity, type RestrictedIdentity } from "./rbac-support.ts";
 import { runHackScript } from "./release-support.ts";
 
 const LEASE = kindSpec<KubeObject & { spec?: { holderIdentity?: string } }>({ group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true });
-const EVENT = kindSpec<KubeObject & { reportingController?: string; reason?: string }>({ group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true });
+const EVENT = kindSpec<KubeObject & { reportingController?: string; reason?: string; series?: { count?: number } }>({ group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true });
 const CREDENTIALS_SECRET = "capmaas-manager-credentials";
 const LEASE_NAME = "capmaas-manager-leader";
 
 /** (scope, group, resource, verb) rows, one per verb, as text for set comparison. */
 function tableTriples(scope: PermissionScope): string[] {
   return PERMISSIONS.filter((p) => p.scope === scope).flatMap((p) => p.verbs.map((v) => `${p.apiGroup}|${p.resource}|${v}`)).sort();
+}
+/** The (group, resource, verb) rows the table marks as used only when a write races another. */
+function raceOnlyTriples(): string[] {
+  return PERMISSIONS.flatMap((p) => (p.onlyAfterARace ?? []).map((v) => `${p.apiGroup}|${p.resource}|${v}`));
 }
 function ruleTriples(rules: readonly PolicyRule[]): string[] {
   return rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}|${res}|${v}`)))).sort();
@@ -157,7 +164,7 @@ describe("the manager's RBAC", () => {
       return record === undefined ? undefined : [...record.ipAddresses];
     };
 
-    it("takes a MaasCluster with a DNS endpoint, a control-plane MaasMachine and a MaasMachineTemplate from create to gone, and is never answered 403", async () => {
+    it("takes a MaasCluster with a DNS endpoint, a control-plane MaasMachine and a MaasMachineTemplate from create to gone, uses every permission and is never answered 403", async (context) => {
       const { ns, provider } = await managerAs("rbac-ok");
       const cluster = "c1";
       const fqdn = `${cluster}.maas.test`;
@@ -197,6 +204,18 @@ describe("the manager's RBAC", () => {
         const events = await client.list(EVENT, { namespace: ns });
         assert.ok(events.items.some((e) => e.reportingController === "capmaas-manager"), "the manager recorded Events");
 
+        // A machine MAAS cannot match is refused on every try: its repeated Warning becomes
+        // an Event series, which is patched (the events patch permission).
+        await client.create(SECRET, bootstrapSecret(ns, "huge-bootstrap", cluster, CLOUD_INIT));
+        await client.create(CAPI_MACHINE, machineObject({ filter, namespace: ns, name: "huge", cluster, dataSecretName: "huge-bootstrap" }));
+        await client.create(MAAS_MACHINE, maasMachineObject(filter, ns, "huge", { minCPU: 512 }));
+        await waitFor("a repeated InsufficientCapacity Event", async () => {
+          const found = await client.list(EVENT, { namespace: ns });
+          return found.items.some((e) => e.reason === "InsufficientCapacity" && (e.series?.count ?? 0) >= 2);
+        }, 90_000);
+        await client.delete(CAPI_MACHINE, { namespace: ns, name: "huge" });
+        await waitFor("MaasMachine huge gone", gone(() => client.get(MAAS_MACHINE, { namespace: ns, name: "huge" })), 90_000);
+
         const systemId = ready.spec.systemID ?? "";
         await client.delete(CAPI_MACHINE, { namespace: ns, name: "cp-0" });
         await waitFor("MaasMachine cp-0 gone", gone(() => client.get(MAAS_MACHINE, { namespace: ns, name: "cp-0" })), 90_000);
@@ -205,6 +224,17 @@ describe("the manager's RBAC", () => {
         await client.delete(CAPI_CLUSTER, { namespace: ns, name: cluster });
         await waitFor("MaasCluster c1 gone", gone(() => client.get(MAAS_CLUSTER, { namespace: ns, name: cluster })), 90_000);
         assert.equal(dnsRecord(fqdn), undefined, "the DNS resource it created is deleted");
+
+        // Every permission of the role was asked for (those needed only when a write races
+        // another are allowed to be missing), and nothing else: the role grants nothing the
+        // controllers do not use. The audit log is written before each answer.
+        const audited = await auditedRequests(env, `system:serviceaccount:${ns}:${SERVICE_ACCOUNT}`);
+        const granted = [...tableTriples("cluster"), ...tableTriples("leader-election")];
+        assert.deepEqual(audited.forbidden, [], "no request was refused");
+        assert.deepEqual([...audited.triples].filter((t) => !granted.includes(t)), [], "nothing asked for beyond the role");
+        const unused = granted.filter((t) => !audited.triples.has(t));
+        assert.deepEqual(unused.filter((t) => !raceOnlyTriples().includes(t)), [], "every permission the role grants was used");
+        context.diagnostic(`${String(granted.length - unused.length)} of ${String(granted.length)} permissions used; not seen (race only): ${unused.join(", ") || "none"}`);
 
         const codes = await requestsByCode(provider.probePort);
         assert.equal(codes.get("403") ?? 0, 0, `the API server refused the manager:\n${forbiddenLines(await provider.logText())}`);

@@ -52,7 +52,7 @@ describe("make run with a cluster and a MAAS configured", () => {
       `--health-probe-bind-address=127.0.0.1:${String(probePort)}`, "--metrics-bind-address=0", "--webhook-port=0", "--watch-filter=sandbox-manager-only",
     ], {
       cwd: repoRoot,
-      env: { ...process.env, KUBECONFIG: env.kubeconfigPath, MAAS_ENDPOINT: sim.endpoint, MAAS_API_KEY: sim.apiKey },
+      env: { ...process.env, KUBECONFIG: env.managerKubeconfigPath, MAAS_ENDPOINT: sim.endpoint, MAAS_API_KEY: sim.apiKey },
       stdio: ["ignore", "pipe", "pipe"],
     });
     started.push(proc.pid ?? 0);

@@ -96,7 +96,7 @@ describe("capmaas-manager serving the webhooks", () => {
   let webhooks: InstalledWebhooks | undefined;
   let manager: Running | undefined;
   let webhookPort: number;
-  const common = (): string[] => ["--kubeconfig", env.kubeconfigPath, "--watch-filter", newWatchFilter("webhooks"), "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
+  const common = (): string[] => ["--kubeconfig", env.managerKubeconfigPath, "--watch-filter", newWatchFilter("webhooks"), "--metrics-bind-address", "0", "--health-probe-bind-address", "0"];
 
   before(async () => {
     env = await useSharedTestEnv();
