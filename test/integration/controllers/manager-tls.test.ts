@@ -149,6 +149,30 @@ describe("capmaas-manager against an https MAAS", () => {
     });
   });
 
+  // Without --maas-ca-file the manager trusts what the process trusts: Node's roots plus
+  // NODE_EXTRA_CA_CERTS, or the operating system's store with --use-openssl-ca. A MAAS
+  // whose CA is in that store needs no flag of ours.
+  describe("without --maas-ca-file, MAAS's CA in the process's trust store", () => {
+    const cases: Array<{ store: string; env: () => Record<string, string> }> = [
+      { store: "Node's roots plus NODE_EXTRA_CA_CERTS", env: () => ({ NODE_EXTRA_CA_CERTS: caFile }) },
+      {
+        store: "the system store (NODE_OPTIONS=--use-openssl-ca, SSL_CERT_FILE)",
+        env: () => ({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --use-openssl-ca`.trim(), SSL_CERT_FILE: caFile }),
+      },
+    ];
+    for (const [index, { store, env }] of cases.entries()) {
+      it(`deploys through the https endpoint trusting ${store}`, async () => {
+        const ns = await namespaceWithReadyCluster(`mm-tls-store${String(index)}`);
+        await restartManager([`--namespace=${ns}`], env());
+        const name = `s${String(index)}`;
+        await bed.machineWithData(ns, "c1", name, {});
+        await bed.readyMaasMachine(ns, name, 30_000);
+        assert.equal(bed.allocationsFor(ns, name).length, 1, "one allocation reached MAAS");
+        await restartManager(withCaArgs);
+      });
+    }
+  });
+
   describe("with --maas-insecure-skip-tls-verify and no CA", () => {
     /** The manager's warnings (pino level 40) that TLS verification is off. */
     const warnings = async (): Promise<string[]> =>
@@ -234,7 +258,7 @@ describe("capmaas-manager against an https MAAS", () => {
       const child = new Child({
         name: "capmaas-manager",
         command: process.execPath,
-        args: [join(repoRoot, "bin", "capmaas-manager.mjs"), `--kubeconfig=${bed.env.kubeconfigPath}`, `--maas-ca-file=${file}`, "--health-probe-bind-address=0", "--metrics-bind-address=0"],
+        args: [join(repoRoot, "bin", "capmaas-manager.mjs"), `--kubeconfig=${bed.env.managerKubeconfigPath}`, `--maas-ca-file=${file}`, "--health-probe-bind-address=0", "--metrics-bind-address=0"],
         logPath,
         env: { MAAS_ENDPOINT: proxy.url("/MAAS/"), MAAS_API_KEY: bed.sim.apiKey },
       });
