@@ -103,7 +103,6 @@ export async function startAdmissionRecorder(options: { certPem: string; keyPem:
       allowed: false,
       message: "",
     };
-    records.push(record);
     try {
       const answer = await forward({ port: options.targetPort, caPem: options.caPem }, req, body);
       const response = field(JSON.parse(answer.body.toString("utf8") || "{}"), "response");
@@ -116,6 +115,9 @@ export async function startAdmissionRecorder(options: { certPem: string; keyPem:
       record.message = `proxy: ${String(err)}`;
       res.writeHead(502, { "content-type": "text/plain" });
       res.end(`${record.message}\n`);
+    } finally {
+      // Recorded once answered: a request still in flight would read as refused.
+      records.push(record);
     }
   };
   const server = https.createServer({ cert: options.certPem, key: options.keyPem, minVersion: "TLSv1.2" }, (req, res) => {
