@@ -3,20 +3,19 @@
 // and the endpoint's port range; the endpoint host's form, MAAS's zone-name rule and
 // the update rules are ours. Everything else stays mutable on purpose: a ClusterClass
 // patches MaasClusters in place, and CAPI's topology controller must be able to.
+import { isIP } from "node:net";
 import type { MaasClusterSpec } from "../api/v1beta1/index.ts";
 import type { JsonObject } from "./admission.ts";
 import { forbidden, invalid, type FieldError } from "./field-errors.ts";
+import { zoneNameErrors } from "./maas-names.ts";
 
 /** The API server port a control-plane endpoint gets when only its host is given (kubeadm's default). */
 export const DEFAULT_API_SERVER_PORT = 6443;
 
-// MAAS: maasserver/models/zone.py ZONE_NAME_VALIDATOR (^[\w-]+$).
-const ZONE_NAME = /^[A-Za-z0-9_-]+$/;
 const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*\.?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-// Loose on purpose: an IPv6 literal is hex groups and colons (with an optional embedded
-// IPv4 tail); anything else with a colon is a host:port or a URL, the mistake we catch.
-const IPV6 = /^[0-9A-Fa-f:]+(:(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})?$/;
+// A name whose last label is all digits reads as an address to resolvers and to kubeadm
+// ("10.0.0.1.5", "256.0.0.1"); RFC 3696 section 2 rules such top-level labels out.
+const NUMERIC_LAST_LABEL = /(^|\.)\d+\.?$/;
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -32,7 +31,7 @@ export function defaultClusterSpec(spec: JsonObject): string[] {
 }
 
 function validHost(host: string): boolean {
-  return IPV4.test(host) || DNS_NAME.test(host) || (host.includes(":") && IPV6.test(host) && host.split("::").length <= 2);
+  return isIP(host) !== 0 || (DNS_NAME.test(host) && !NUMERIC_LAST_LABEL.test(host));
 }
 
 /** Checks of one spec on its own (create, and the new side of an update). */
@@ -42,11 +41,7 @@ export function validateClusterSpec(spec: MaasClusterSpec, path: string): FieldE
   if (host !== undefined && !validHost(host)) {
     errors.push(invalid(`${path}.controlPlaneEndpoint.host`, host, `expected a host name or an IP address, without a scheme or a port; put the port in ${path}.controlPlaneEndpoint.port`));
   }
-  (spec.failureDomains ?? []).forEach((zone, i) => {
-    if (!ZONE_NAME.test(zone)) {
-      errors.push(invalid(`${path}.failureDomains[${i}]`, zone, "a MAAS zone name has only letters, digits, '-' and '_' (MAAS refuses others); use the name `maas <profile> zones read` lists"));
-    }
-  });
+  (spec.failureDomains ?? []).forEach((zone, i) => errors.push(...zoneNameErrors(`${path}.failureDomains[${i}]`, zone)));
   return errors;
 }
 

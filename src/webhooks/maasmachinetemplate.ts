@@ -1,14 +1,17 @@
 // MaasMachineTemplate: the same defaulting and value checks as a MaasMachine at
-// `spec.template.spec`, and the whole `spec.template.spec` immutable, as CAPI's contract
-// for InfraMachineTemplates has it: machines made from a template are never updated from
-// it, so an edit would only make the template lie about its machines. CAPI's topology
+// `spec.template.spec`, the labels and annotations CAPI copies at `spec.template.metadata`,
+// and the whole `spec.template.spec` immutable, as CAPI's contract for
+// InfraMachineTemplates has it: machines made from a template are never updated from it,
+// so an edit would only make the template lie about its machines. CAPI's topology
 // dry-runs pass (they compute a diff, and the real update that may follow is refused).
 import type { MaasMachineTemplate } from "../api/v1beta1/index.ts";
 import { forbidden } from "./field-errors.ts";
 import { defaultMachineSpec, memoryWarnings, sameMachineSpec, validateMachineSpec, type MachineSpecRules } from "./machine-spec.ts";
+import { validateTemplateMetadata } from "./template-metadata.ts";
 import { child, type KindWebhook } from "./webhook.ts";
 
 const PATH = "spec.template.spec";
+const METADATA_PATH = "spec.template.metadata";
 
 export const TEMPLATE_IMMUTABLE_FIX =
   "create a new MaasMachineTemplate with the change and point the MachineDeployment's spec.template.spec.infrastructureRef " +
@@ -23,11 +26,12 @@ export function maasMachineTemplateWebhook(rules: MachineSpecRules): KindWebhook
     },
     validateCreate(template) {
       const spec = template.spec.template.spec;
-      return { errors: validateMachineSpec(spec, PATH), warnings: memoryWarnings(spec, PATH, rules) };
+      const errors = [...validateTemplateMetadata(template.spec.template.metadata, METADATA_PATH), ...validateMachineSpec(spec, PATH)];
+      return { errors, warnings: memoryWarnings(spec, PATH, rules) };
     },
     validateUpdate(oldTemplate, newTemplate, context) {
       const spec = newTemplate.spec.template.spec;
-      const errors = validateMachineSpec(spec, PATH);
+      const errors = [...validateTemplateMetadata(newTemplate.spec.template.metadata, METADATA_PATH), ...validateMachineSpec(spec, PATH)];
       const { same, changed } = sameMachineSpec(oldTemplate.spec.template.spec, spec);
       // An unchanged spec (the controller's status writes, re-applies) gets no warning again.
       if (same) return { errors, warnings: [] };

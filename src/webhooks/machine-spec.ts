@@ -2,23 +2,17 @@
 // MaasMachineTemplate (at `spec.template.spec`). Only what the CRD schema cannot say is
 // checked here: the schema already holds the types, minimums, the image pattern, the
 // tag pattern, the releasePolicy values and `ephemeral: true` beside `deployInMemory:
-// false` (a CEL rule); MAAS's own name rules for zones and pools, the provider ID's form,
-// and everything that compares the old object with the new one are ours.
+// false` (a CEL rule); MAAS's own name rules for zones, pools and system IDs (maas-names.ts),
+// the provider ID's form, and everything that compares the old object with the new one are ours.
 import { effectiveEphemeral, type MaasMachineSpec } from "../api/v1beta1/index.ts";
 import type { JsonObject } from "./admission.ts";
 import { forbidden, invalid, type FieldError } from "./field-errors.ts";
+import { poolNameErrors, providerIdErrors, systemIdErrors, zoneNameErrors } from "./maas-names.ts";
 
 export interface MachineSpecRules {
   /** Below this, an in-memory machine gets a warning; the manager's --ephemeral-min-memory. */
   ephemeralMinMemoryMiB: number;
 }
-
-// MAAS: maasserver/models/zone.py ZONE_NAME_VALIDATOR (^[\w-]+$).
-const ZONE_NAME = /^[A-Za-z0-9_-]+$/;
-// MAAS: maasserver/fields.py MODEL_NAME_VALIDATOR (^\w[ \w-]*$), used by resource pools.
-const POOL_NAME = /^[A-Za-z0-9_][ A-Za-z0-9_-]*$/;
-// The form the manager writes and MAAS tooling parses: maas:///<zone>/<system-id>.
-const PROVIDER_ID = /^maas:\/\/\/([^/]+)\/([^/]+)$/;
 
 /** The fields a machine is allocated with; changing one would not change the running machine. */
 const ALLOCATION_FIELDS = ["image", "minCPU", "minMemory", "minDiskSize"] as const;
@@ -34,6 +28,8 @@ const ALLOCATION_FIELDS = ["image", "minCPU", "minMemory", "minDiskSize"] as con
 export function defaultMachineSpec(spec: JsonObject, path: string): string[] {
   const alias = spec.deployInMemory;
   if (typeof alias !== "boolean") return [];
+  // A mistyped ephemeral ("yes") is the schema's to refuse; folding would overwrite it.
+  if (spec.ephemeral !== undefined && typeof spec.ephemeral !== "boolean") return [];
   if (!alias && spec.ephemeral === true) return [];
   spec.ephemeral = spec.ephemeral === true || alias;
   delete spec.deployInMemory;
@@ -59,19 +55,11 @@ export function validateMachineSpec(spec: MaasMachineSpec, path: string): FieldE
   if (spec.ephemeral === true && spec.deployInMemory === false) {
     errors.push(invalid(`${path}.deployInMemory`, false, `contradicts ${path}.ephemeral: true; deployInMemory is a deprecated alias of ephemeral: remove deployInMemory (or set it to true)`));
   }
-  if (spec.failureDomain !== undefined && !ZONE_NAME.test(spec.failureDomain)) {
-    errors.push(invalid(`${path}.failureDomain`, spec.failureDomain, "a MAAS zone name has only letters, digits, '-' and '_' (MAAS refuses others); use the name `maas <profile> zones read` lists"));
-  }
-  if (spec.resourcePool !== undefined && !POOL_NAME.test(spec.resourcePool)) {
-    errors.push(invalid(`${path}.resourcePool`, spec.resourcePool, "a MAAS resource pool name starts with a letter, digit or '_' and has only those, '-' and spaces; use the name `maas <profile> resource-pools read` lists"));
-  }
+  if (spec.failureDomain !== undefined) errors.push(...zoneNameErrors(`${path}.failureDomain`, spec.failureDomain));
+  if (spec.resourcePool !== undefined) errors.push(...poolNameErrors(`${path}.resourcePool`, spec.resourcePool));
+  if (spec.systemID !== undefined) errors.push(...systemIdErrors(`${path}.systemID`, spec.systemID));
   if (spec.providerID !== undefined) {
-    const match = PROVIDER_ID.exec(spec.providerID);
-    if (match === null) {
-      errors.push(invalid(`${path}.providerID`, spec.providerID, "expected maas:///<zone>/<system-id>; leave providerID unset, the controller writes it"));
-    } else if (spec.systemID !== undefined && match[2] !== spec.systemID) {
-      errors.push(invalid(`${path}.providerID`, spec.providerID, `names system ID ${match[2] ?? ""} but ${path}.systemID is ${spec.systemID}; leave both unset, the controller writes them`));
-    }
+    errors.push(...providerIdErrors(`${path}.providerID`, spec.providerID, { field: `${path}.systemID`, value: spec.systemID }));
   }
   return errors;
 }

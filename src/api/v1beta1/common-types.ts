@@ -5,8 +5,8 @@ import { Type } from "@sinclair/typebox";
 import type { Static } from "@sinclair/typebox";
 import { ListAtomic, ListMap, StringEnum, StringMap } from "./schema-helpers.ts";
 
-/** An RFC 1123 DNS subdomain, e.g. `maas.example.com`. */
-export const DNS_SUBDOMAIN_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/** An RFC 1123 DNS subdomain, e.g. `maas.example.com`; each label at most 63 characters, as DNS (and MAAS) allow. */
+export const DNS_SUBDOMAIN_PATTERN = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$";
 
 /** Status of a condition, as metav1.ConditionStatus. */
 export const ConditionStatusSchema = StringEnum(["True", "False", "Unknown"], {

@@ -28,6 +28,7 @@ export {
   DeploymentTargetSchema,
   EPHEMERAL_ALIAS_MESSAGE,
   IMAGE_PATTERN,
+  TAG_NAME_PATTERN,
   MAAS_MACHINE,
   MaasMachineSchema,
   MaasMachineSpecSchema,

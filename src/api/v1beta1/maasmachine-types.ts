@@ -12,13 +12,16 @@ import { AGE_COLUMN, CLUSTER_NAME_LABEL_JSONPATH, conditionStatusJsonPath } from
 import type { CrdSource, PrinterColumn } from "./crd-source.ts";
 import { API_VERSION, GROUP, VERSION } from "./groupversion.ts";
 import { kindSpec } from "./object-model.ts";
-import { ListSet, StringEnum, celRules } from "./schema-helpers.ts";
+import { Int32, ListSet, StringEnum, celRules } from "./schema-helpers.ts";
 
 /**
  * A MAAS image: a series (`jammy`), or `<os>/<series>` (`ubuntu/jammy`, `rhel/rocky-92`,
  * `custom/name`). At most one slash, no spaces.
  */
 export const IMAGE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$";
+
+/** A MAAS tag name, as MAAS's Tag model validates it (maasserver/models/tag.py `_tag_name_regex`, 2.6 to 3.7 and main). */
+export const TAG_NAME_PATTERN = "^[a-zA-Z0-9_-]+$";
 
 /** Why `ephemeral: true` with `deployInMemory: false` is refused; names both fields and the fix. */
 export const EPHEMERAL_ALIAS_MESSAGE =
@@ -27,20 +30,17 @@ export const EPHEMERAL_ALIAS_MESSAGE =
 
 export const MaasMachineSpecSchema = Type.Object(
   {
-    minCPU: Type.Integer({
+    minCPU: Int32({
       description: "minCPU is the minimum number of CPU cores the MAAS machine must have.",
-      format: "int32",
       minimum: 1,
     }),
-    minMemory: Type.Integer({
+    minMemory: Int32({
       description: "minMemory is the minimum memory the MAAS machine must have, in MiB.",
-      format: "int32",
       minimum: 1,
     }),
     minDiskSize: Type.Optional(
-      Type.Integer({
+      Int32({
         description: "minDiskSize is the minimum size of the machine's boot disk, in GiB.",
-        format: "int32",
         minimum: 1,
       }),
     ),
@@ -60,7 +60,7 @@ export const MaasMachineSpecSchema = Type.Object(
     ),
     tags: Type.Optional(
       ListSet(
-        Type.String({ minLength: 1, maxLength: 256, pattern: "^[^\\s,]+$" }),
+        Type.String({ minLength: 1, maxLength: 256, pattern: TAG_NAME_PATTERN }),
         { description: "tags are MAAS tag names the machine must all carry.", maxItems: 64 },
       ),
     ),

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { toStructuralSchema } from "./crd.ts";
-import { ListMap, ListSet, MapOf, StringEnum, described } from "./schema-helpers.ts";
+import { Int32, ListMap, ListSet, MapOf, StringEnum, described } from "./schema-helpers.ts";
 
 describe("StringEnum", () => {
   const schema = StringEnum(["memory", "disk"]);
@@ -11,6 +11,14 @@ describe("StringEnum", () => {
     assert.equal(Value.Check(schema, "memory"), true);
     assert.equal(Value.Check(schema, "ram"), false);
     assert.equal(Value.Check(schema, 1), false);
+  });
+});
+
+describe("Int32", () => {
+  it("spells out Go's int32 range, which the API server does not derive from the format", () => {
+    const schema = Int32({ minimum: 1 });
+    assert.deepEqual([Value.Check(schema, 2 ** 31 - 1), Value.Check(schema, 2 ** 31), Value.Check(schema, 0)], [true, false, false]);
+    assert.deepEqual(toStructuralSchema(schema), { type: "integer", format: "int32", minimum: 1, maximum: 2 ** 31 - 1 });
   });
 });
 

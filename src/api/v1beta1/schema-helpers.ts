@@ -3,7 +3,7 @@
 // (TypeBox's Record emits `patternProperties`), and list types. Each builder keeps the
 // TypeScript type precise and the emitted JSON schema acceptable to the API server.
 import { CloneType, FormatRegistry, Kind, Type, TypeRegistry } from "@sinclair/typebox";
-import type { SchemaOptions, TArray, TSchema, TString, TUnsafe, Static } from "@sinclair/typebox";
+import type { IntegerOptions, SchemaOptions, TArray, TInteger, TSchema, TString, TUnsafe, Static } from "@sinclair/typebox";
 
 const STRING_ENUM_KIND = "StringEnum";
 
@@ -31,6 +31,14 @@ if (!FormatRegistry.Has("date-time")) {
 export function described<T extends TSchema>(schema: T, description: string): T {
   // CloneType's own options lose to the schema's, so the description is set on the copy.
   return Object.assign(CloneType(schema), { description });
+}
+
+/**
+ * An integer that fits Go's int32 (`format: int32`). The API server does not enforce a
+ * format's range, so the bounds are spelled out; options may narrow them.
+ */
+export function Int32(options: IntegerOptions = {}): TInteger {
+  return Type.Integer({ format: "int32", minimum: -(2 ** 31), maximum: 2 ** 31 - 1, ...options });
 }
 
 /** A `type: string` + `enum` schema whose static type is the union of the values. */

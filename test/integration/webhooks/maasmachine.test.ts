@@ -141,7 +141,7 @@ describe("MaasMachine admission", () => {
 
   describe("values MAAS would refuse", () => {
     for (const [label, spec, fragments] of [
-      ["a zone name with a space", { failureDomain: "zone a" }, ['spec.failureDomain: Invalid value: "zone a"', "only letters, digits, '-' and '_'"]],
+      ["a zone name with a slash", { failureDomain: "zone/a" }, ['spec.failureDomain: Invalid value: "zone/a"', "only letters, digits, '-' and '_'"]],
       ["a pool name with a slash", { resourcePool: "a/b" }, ['spec.resourcePool: Invalid value: "a/b"', "resource pool name"]],
       ["a provider ID of another form", { providerID: "aws:///us-east-1/i-1" }, ["spec.providerID", "expected maas:///<zone>/<system-id>"]],
       ["a provider ID naming another system ID", { systemID: "abc123", providerID: "maas:///zone-a/xyz789" }, ["spec.providerID", "names system ID xyz789 but spec.systemID is abc123"]],

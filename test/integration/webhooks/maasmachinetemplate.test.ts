@@ -107,7 +107,7 @@ describe("MaasMachineTemplate admission", () => {
     it("still checks values in a dry-run", async () => {
       const name = fresh();
       await apply(template(name), false);
-      await assertRejected(apply(template(name, { failureDomain: "zone a" }, { [TopologyDryRunAnnotation]: "" }), true), ["spec.template.spec.failureDomain"]);
+      await assertRejected(apply(template(name, { failureDomain: "zone/a" }, { [TopologyDryRunAnnotation]: "" }), true), ["spec.template.spec.failureDomain"]);
     });
   });
 
