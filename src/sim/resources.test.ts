@@ -77,6 +77,14 @@ describe("other MAAS resources", () => {
       assert.equal((await h.client.get("resourcepools/1/")).status, 404);
     });
 
+    it("takes names as MAAS's MODEL_NAME_VALIDATOR does: letters of any script, digits, spaces and dashes, not a leading dash", async () => {
+      for (const [name, status] of [["zöne a", 200], ["東京-1", 200], ["-zone", 400], ["zone/a", 400]] as const) {
+        const r = await h.client.post("zones/", null, { name });
+        assert.equal(r.status, status, `${name}: ${r.text}`);
+        if (status === 400) assert.deepEqual(r.json(), { name: ["Enter a valid value."] });
+      }
+    });
+
     it("refuses to delete the default zone", async () => {
       const r = await h.client.call("DELETE", "zones/default/");
       assert.equal(r.status, 400);

@@ -6,7 +6,9 @@ import { poolJson, zoneJson } from "../machine-json.ts";
 import type { SimZone } from "../types.ts";
 import { deleted, userOf, type ApiRequest, type ApiResult, type HandlerEnv } from "./context.ts";
 
-const MODEL_NAME = /^\w[ \w-]*$/;
+// Python's re matches \w against any Unicode letter, digit or underscore in a str
+// pattern, so MAAS takes "zöne a"; JavaScript's \w is ASCII only, hence the classes.
+const MODEL_NAME = /^[\p{L}\p{N}_][ \p{L}\p{N}_-]*$/u;
 
 type Kind = "zone" | "pool";
 
