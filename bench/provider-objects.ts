@@ -168,10 +168,6 @@ export class EventCounter {
     return n;
   }
 
-  snapshot(): { created: Map<string, number>; updated: Map<string, number> } {
-    return { created: new Map(this.created), updated: new Map(this.updated) };
-  }
-
   async start(): Promise<void> {
     this.informer.start();
     await this.informer.waitForSync();

@@ -2,13 +2,15 @@ import { Counter, Gauge, Registry, type Metric } from "prom-client";
 
 /**
  * The Kubernetes-facing metrics of the runtime, under the names client-go and
- * controller-runtime use so existing dashboards work: REST requests by verb and
- * code, informer restarts / relists / watch events per kind, and the leader gauge.
+ * controller-runtime use so existing dashboards work: REST requests by method and
+ * code, and apart by the API server's verb and resource (a LIST apart from a GET),
+ * informer restarts / relists / watch events per kind, and the leader gauge.
  * The reconcile and work-queue metrics live in metrics.ts.
  */
 export interface KubeMetrics {
   readonly registry: Registry;
   readonly restRequests: Counter<"method" | "code">;
+  readonly restRequestsByVerb: Counter<"verb" | "resource">;
   readonly informerRestarts: Counter<"kind" | "reason">;
   readonly informerRelists: Counter<"kind">;
   readonly watchEvents: Counter<"kind" | "type">;
@@ -28,6 +30,14 @@ export function kubeMetrics(registry: Registry = new Registry()): KubeMetrics {
         name: "rest_client_requests_total",
         help: "Number of HTTP requests to the API server, partitioned by method and status code.",
         labelNames: ["method", "code"],
+        registers: [registry],
+      }),
+    ),
+    restRequestsByVerb: reuse(registry, "rest_client_requests_by_verb_total", () =>
+      new Counter({
+        name: "rest_client_requests_by_verb_total",
+        help: "Number of requests to the API server, partitioned by verb (GET, LIST, WATCH, POST, PUT, PATCH, DELETE, ...) and resource.",
+        labelNames: ["verb", "resource"],
         registers: [registry],
       }),
     ),

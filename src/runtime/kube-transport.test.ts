@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type WatchEvent } from "./kube-client.ts";
+import { kubeMetrics } from "./kube-metrics.ts";
 import type { KindSpec } from "./kube-object.ts";
 import { KubeTransport } from "./kube-transport.ts";
 
@@ -85,6 +86,24 @@ describe("KubeTransport", () => {
       await client.list(WIDGET, { namespace: "ns" });
       assert.deepEqual(transport.requestCounts().byMethod, { GET: 2, WATCH: 3 });
       assert.equal(fake.connections() - before, 1, "every request reused the first connection");
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it("counts requests by the API server's verb and resource: a LIST apart from a GET, a status write apart from the object's", async () => {
+    const metrics = kubeMetrics();
+    const transport = new KubeTransport({ kubeConfig: kubeConfigFor(fake.url), metrics });
+    const client = new KubeClient({ transport, fieldManager: "test" });
+    try {
+      await client.list(WIDGET, { namespace: "ns" });
+      await client.list(WIDGET, { namespace: "ns" });
+      await client.get(WIDGET, { namespace: "ns", name: "w" });
+      await client.watch(WIDGET, { namespace: "ns", resourceVersion: "7", timeoutSeconds: 1 }, () => undefined);
+      await client.patch(WIDGET, { namespace: "ns", name: "w" }, { status: {} }, { subresource: "status" });
+      const counted = (await metrics.registry.getSingleMetric("rest_client_requests_by_verb_total")?.get())?.values ?? [];
+      const byLabels = Object.fromEntries(counted.map((v) => [`${String(v.labels.verb)} ${String(v.labels.resource)}`, v.value]));
+      assert.deepEqual(byLabels, { "LIST widgets": 2, "GET widgets": 1, "WATCH widgets": 1, "PATCH widgets/status": 1 });
     } finally {
       await transport.close();
     }

@@ -14,6 +14,7 @@ import {
 import { createKubeConnection, type KubeConnection } from "./https-agent.ts";
 import { KubeApiError } from "./kube-errors.ts";
 import type { KubeMetrics } from "./kube-metrics.ts";
+import { requestVerb } from "./request-verb.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -164,6 +165,7 @@ export class KubeTransport {
     const isWatch = url.searchParams.get("watch") === "true";
     const countKey = isWatch ? "WATCH" : req.method;
     this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1);
+    this.metrics?.restRequestsByVerb.inc({ ...requestVerb(req.method, url.pathname, isWatch) });
     const headers: Record<string, string> = {
       Accept: "application/json",
       ...req.headers,
