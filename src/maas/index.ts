@@ -40,7 +40,7 @@ export {
   type MaasVersionInfo,
   type VersionService,
 } from "./version.ts";
-export { MachineStatus, deploymentTarget, type DeploymentTarget, type Machine, type MachineStatusCode } from "./machine.ts";
+export { MachineStatus, deploymentTarget, typedFieldsOf, type DeploymentTarget, type Machine, type MachineStatusCode } from "./machine.ts";
 export type {
   AllocateParams,
   DeployParams,

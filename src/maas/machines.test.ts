@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MaasError } from "./errors.ts";
 import type { MaasAnswer, MaasRequest, MaasRequester } from "./http.ts";
-import { MachineStatus, deploymentTarget } from "./machine.ts";
+import { Value } from "@sinclair/typebox/value";
+import { MachineSchema, MachineStatus, deploymentTarget, typedFieldsOf } from "./machine.ts";
 import { MaasMachinesService, distroSeriesParam } from "./machines.ts";
 
 /** A Ready machine as MAAS 3.6 lists it (DISPLAYED_MACHINE_FIELDS, abridged). */
@@ -264,5 +265,20 @@ describe("deploymentTarget", () => {
     assert.equal(deploymentTarget({ ephemeral_deploy: true }), "memory");
     assert.equal(deploymentTarget({ ephemeral_deploy: false }), "disk");
     assert.equal(deploymentTarget({}), undefined);
+  });
+});
+
+describe("typedFieldsOf", () => {
+  it("keeps every field MachineSchema types, with its value, and drops the rest", async () => {
+    const { machines } = service(() => [readyMachine()]);
+    const [machine] = await machines.list();
+    assert.ok(machine !== undefined);
+    const kept = typedFieldsOf(machine);
+    assert.equal(Value.Check(MachineSchema, kept), true);
+    for (const field of Object.keys(MachineSchema.properties)) {
+      if (field in machine) assert.deepEqual(kept[field], machine[field], field);
+    }
+    for (const dropped of ["interface_set", "hardware_info", "owner_data", "storage"]) assert.equal(dropped in kept, false, dropped);
+    assert.ok(Object.keys(kept).length < Object.keys(machine).length);
   });
 });

@@ -45,6 +45,20 @@ describe("MachineWatcher", () => {
       assert.deepEqual(b.changed, ["ns/renamed"]);
     });
 
+    it("keeps only the typed fields of what it read or was shown, not MAAS's whole machine", async () => {
+      const b = bed();
+      b.maas.put(machine("a", { interface_set: [{ id: 1 }], blockdevice_set: [{ id: 2 }] } as Partial<Machine>));
+      b.watcher.watch("a", "ns/a");
+      await b.clock.advance(SETTLE_MS);
+      const read = b.watcher.snapshot("a")?.machine;
+      assert.equal(read?.system_id, "a");
+      assert.equal(read !== undefined && "interface_set" in read, false);
+      b.watcher.observe(machine("a", { status: MachineStatus.Deploying, blockdevice_set: [] } as Partial<Machine>));
+      const shown = b.watcher.snapshot("a")?.machine;
+      assert.equal(shown?.status, MachineStatus.Deploying);
+      assert.equal(shown !== undefined && "blockdevice_set" in shown, false);
+    });
+
     it("makes no GET while nothing is watched", async () => {
       const b = bed();
       await b.clock.advance(SLOW_MS * 5);

@@ -4,7 +4,7 @@
 // whose MAAS machine changed. Reconciles read its snapshots instead of polling each
 // machine, so MAAS sees a few reads per interval whatever the number of machines.
 import type { Clock, TimerHandle } from "../../clock/index.ts";
-import { MachineStatus, type Machine, type MachinesService } from "../../maas/index.ts";
+import { MachineStatus, typedFieldsOf, type Machine, type MachinesService } from "../../maas/index.ts";
 import type { Logger } from "../../observability/index.ts";
 
 export interface MachineWatcherOptions {
@@ -31,7 +31,7 @@ export interface MachineWatcherOptions {
 
 /** What the watcher last saw of one machine. */
 export interface MachineSnapshot {
-  /** The machine as MAAS answered; undefined when MAAS no longer has it. */
+  /** The machine's typed fields as MAAS answered (typedFieldsOf: one is held per machine); undefined when MAAS no longer has it. */
   machine: Machine | undefined;
   /** When this was read (Clock ms). */
   observedAtMs: number;
@@ -130,7 +130,7 @@ export class MachineWatcher {
   observe(machine: Machine, options?: ObserveOptions): void {
     const entry = this.watched.get(machine.system_id);
     if (entry === undefined) return;
-    entry.snapshot = { machine, observedAtMs: this.opts.clock.now() };
+    entry.snapshot = { machine: typedFieldsOf(machine), observedAtMs: this.opts.clock.now() };
     entry.observations++;
     if (options?.reportNextRead === true) entry.reportDueAtMs = this.opts.clock.now() + this.opts.unchangedReportMs;
     if (TRANSITIONAL.has(machine.status) || entry.reportDueAtMs !== undefined) this.schedule(this.opts.fastIntervalMs);
@@ -214,7 +214,7 @@ export class MachineWatcher {
       if (entry.observations !== (observationsBefore.get(id) ?? 0)) continue;
       const machine = byId.get(id);
       const before = entry.snapshot;
-      entry.snapshot = { machine, observedAtMs: now };
+      entry.snapshot = { machine: machine === undefined ? undefined : typedFieldsOf(machine), observedAtMs: now };
       if (before === undefined || fingerprint(before.machine) !== fingerprint(machine)) {
         entry.reportDueAtMs = undefined;
         this.opts.onChange(entry.key);
