@@ -64,6 +64,8 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
     watcher: { slowIntervalMs: config.maasWatchIntervalMs },
     onMachineChange: (key) => enqueueMachine(key),
     onConfigured: () => enqueueAll(),
+    // MAAS went down or came back: objects at rest say so, and those backing off try now.
+    onReadFailureChange: () => enqueueAll(),
     createClient: (credentials) =>
       createMaasClient({
         endpoint: credentials.endpoint,

@@ -77,6 +77,48 @@ describe("startTestEnv", () => {
   });
 });
 
+describe("TestEnv.startSecondApiServer", () => {
+  describe("while the first kube-apiserver is down", () => {
+    it("serves the same etcd, and what is written through it is there when the first is back", async () => {
+      const env = await startTestEnv({ installCrds: false });
+      try {
+        const first = env.kubeConfig().makeApiClient(CoreV1Api);
+        await first.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "before" }, data: { k: "1" } } });
+        await env.killApiServer();
+        const second = await env.startSecondApiServer();
+        assert.notEqual(second.server, env.server);
+        const other = second.kubeConfig().makeApiClient(CoreV1Api);
+        assert.equal((await other.readNamespacedConfigMap({ namespace: "default", name: "before" })).data?.["k"], "1");
+        await other.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "while-down" }, data: { k: "2" } } });
+        await other.deleteNamespacedConfigMap({ namespace: "default", name: "before" });
+        await second.stop();
+        assert.equal(isAlive(second.pid), false);
+
+        await env.startApiServer();
+        const back = env.kubeConfig().makeApiClient(CoreV1Api);
+        assert.equal((await back.readNamespacedConfigMap({ namespace: "default", name: "while-down" })).data?.["k"], "2");
+        await assert.rejects(back.readNamespacedConfigMap({ namespace: "default", name: "before" }));
+      } finally {
+        await env.stop();
+      }
+    });
+  });
+
+  describe("when the env stops", () => {
+    it("stops the second kube-apiserver too", async () => {
+      const env = await startTestEnv({ installCrds: false });
+      let pid = 0;
+      try {
+        pid = (await env.startSecondApiServer()).pid;
+        assert.ok(isAlive(pid));
+      } finally {
+        await env.stop();
+      }
+      assert.equal(isAlive(pid), false);
+    });
+  });
+});
+
 describe("TestEnv.stop", () => {
   it("ends etcd and kube-apiserver and removes the directory it created", async () => {
     const env = await startTestEnv({ installCrds: false });

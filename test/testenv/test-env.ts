@@ -59,6 +59,23 @@ export interface TestEnv extends TestEnvHandle {
   killApiServer(): Promise<void>;
   /** Starts kube-apiserver again on the same port against the same etcd, and waits for /readyz. */
   startApiServer(): Promise<void>;
+  /**
+   * Starts one more kube-apiserver on a port of its own against the same etcd (as in an
+   * HA control plane): writes made through it while the first is down are what the
+   * first serves when it is back. stop() stops it; the env's stop() does too.
+   */
+  startSecondApiServer(): Promise<SecondApiServer>;
+}
+
+/** A further kube-apiserver of a private control plane, with a kubeconfig of its own. */
+export interface SecondApiServer {
+  readonly kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  readonly pid: number;
+  kubeConfig(): KubeConfig;
+  /** Idempotent. */
+  stop(): Promise<void>;
 }
 
 const defaultLog = (line: string): void => {
@@ -154,6 +171,7 @@ class PrivateTestEnv implements TestEnv {
   readonly crds: readonly string[];
   private apiServer: Child;
   private readonly etcd: Child;
+  private readonly seconds = new Set<Child>();
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly state: PrivateTestEnvState) {
@@ -196,13 +214,39 @@ class PrivateTestEnv implements TestEnv {
     });
   }
 
+  async startSecondApiServer(): Promise<SecondApiServer> {
+    if (this.stopping) throw new Error("the test env is stopped");
+    const s = this.state;
+    // A directory of its own: its log and kubeconfig must not mix with the first one's.
+    const dir = join(s.dir, `apiserver-${String(this.seconds.size + 2)}`);
+    await mkdir(dir, { recursive: true });
+    const { child, port } = await startApiServerOnFreePort({
+      binary: s.binaries.kubeApiServer, dir, etcdUrl: s.etcdUrl, secrets: s.secrets, readyTimeoutMs: s.readyTimeoutMs,
+    });
+    this.seconds.add(child);
+    const server = `https://127.0.0.1:${String(port)}`;
+    const kubeconfigPath = join(dir, "kubeconfig");
+    await writeKubeconfig({ path: kubeconfigPath, server, caPem: await readFile(s.secrets.caCertPath, "utf8"), token: s.secrets.adminToken });
+    return {
+      kubeconfigPath,
+      server,
+      pid: child.pid,
+      kubeConfig: () => loadKubeConfig(kubeconfigPath),
+      stop: async () => {
+        await child.stop(s.stopGraceMs);
+        this.seconds.delete(child);
+      },
+    };
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.teardown();
     return this.stopping;
   }
 
   private async teardown(): Promise<void> {
-    // kube-apiserver first: without etcd it would spend its grace period retrying.
+    // kube-apiservers first: without etcd they would spend their grace period retrying.
+    await Promise.all([...this.seconds].map((child) => child.stop(this.state.stopGraceMs)));
     await this.apiServer.stop(this.state.stopGraceMs);
     await this.etcd.stop(this.state.stopGraceMs);
     if (this.state.ownsDir) {

@@ -21,7 +21,7 @@ export const PausedCondition = "Paused";
 export const EphemeralMemorySufficientCondition = "EphemeralMemorySufficient";
 /** False when a field that cannot change after allocation was changed; the stored values are used (MaasMachine). */
 export const SpecUpToDateCondition = "SpecUpToDate";
-/** MAAS is reachable with the configured credentials (MaasCluster, MaasMachineTemplate). */
+/** MAAS is reachable with the configured credentials (MaasMachine, MaasCluster, MaasMachineTemplate). */
 export const MaasReachableCondition = "MaasReachable";
 /** status.capacity reflects what MAAS would allocate (MaasMachineTemplate). */
 export const CapacityReadyCondition = "CapacityReady";

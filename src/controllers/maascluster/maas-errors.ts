@@ -7,9 +7,11 @@ import {
   MaasNotConfiguredReason,
   MaasReachableCondition,
   MaasUnavailableReason,
+  NotYetReportedReason,
   ReadyReason,
 } from "../../api/v1beta1/index.ts";
-import { isMaasUnavailable, maasFailureMessage } from "../shared/maas-failure.ts";
+import { MaasError } from "../../maas/index.ts";
+import { endpointUrl, isMaasUnavailable, maasFailureMessage } from "../shared/maas-failure.ts";
 import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
 import type { ClusterScope } from "./scope.ts";
 
@@ -35,7 +37,7 @@ export function endpointOrThrow(scope: ClusterScope): MaasEndpoint {
  */
 export function reportMaasFailure(scope: ClusterScope, conditionType: string, err: unknown, doing: string): unknown {
   if (isMaasUnavailable(err)) {
-    const message = maasFailureMessage(err, doing);
+    const message = maasFailureMessage(err, doing, endpointUrl(scope.deps.maas));
     scope.setCondition({ type: MaasReachableCondition, status: "False", reason: MaasUnavailableReason, message });
     scope.setCondition({ type: conditionType, status: "False", reason: MaasUnavailableReason, message });
   }
@@ -45,4 +47,31 @@ export function reportMaasFailure(scope: ClusterScope, conditionType: string, er
 /** MAAS answered a call of this pass: whatever was wrong with reaching it is over. */
 export function reportMaasReachable(scope: ClusterScope, endpoint: MaasEndpoint): void {
   scope.setCondition({ type: MaasReachableCondition, status: "True", reason: ReadyReason, message: `MAAS at ${endpoint.url} answered` });
+}
+
+/**
+ * For a pass that asked MAAS nothing (an endpoint given, no failure domains): what the
+ * endpoint's machine watcher last found, which the manager enqueues every MaasCluster
+ * on when it changes. Before its first read nothing is known, and nothing is claimed.
+ */
+export function reportMaasReachableFromWatcher(scope: ClusterScope, endpoint: MaasEndpoint): void {
+  const failure = endpoint.watcher.readFailure();
+  if (failure !== undefined) {
+    const doing = "Reading MAAS machines";
+    const message =
+      failure.error instanceof MaasError ? maasFailureMessage(failure.error, doing, endpoint.url) : `${doing} at ${endpoint.url}: ${String(failure.error)}`;
+    scope.setCondition({ type: MaasReachableCondition, status: "False", reason: MaasUnavailableReason, message });
+    return;
+  }
+  if (endpoint.watcher.lastReadMs() !== undefined) {
+    reportMaasReachable(scope, endpoint);
+    return;
+  }
+  if (scope.condition(MaasReachableCondition) !== undefined) return;
+  scope.setCondition({
+    type: MaasReachableCondition,
+    status: "Unknown",
+    reason: NotYetReportedReason,
+    message: `MAAS at ${endpoint.url} has not been asked yet: this MaasCluster needs nothing from it (spec.controlPlaneEndpoint is given and spec.failureDomains is empty)`,
+  });
 }

@@ -9,7 +9,7 @@ import { MaasClusterFinalizer } from "../../api/v1beta1/index.ts";
 import { controlPlaneAddresses } from "./control-plane-addresses.ts";
 import { managedFqdn, managesDnsResource, reconcileDnsAddresses, reconcileDnsResource, reconcileGivenEndpoint, takeClusterEndpoint } from "./dns.ts";
 import { reconcileFailureDomains } from "./failure-domains.ts";
-import { endpointOrThrow, reportMaasReachable } from "./maas-errors.ts";
+import { endpointOrThrow, reportMaasReachable, reportMaasReachableFromWatcher } from "./maas-errors.ts";
 import type { MaasClusterCaches } from "./reconciler.ts";
 import type { ClusterScope } from "./scope.ts";
 
@@ -22,7 +22,9 @@ export async function reconcileNormal(scope: ClusterScope, caches: MaasClusterCa
   if (!managesDnsResource(scope)) {
     reconcileGivenEndpoint(scope);
     markProvisioned(scope);
-    reportMaasReachable(scope, endpoint);
+    // Only the zones were asked for, if any were named.
+    if ((scope.maasCluster.spec.failureDomains ?? []).length > 0) reportMaasReachable(scope, endpoint);
+    else reportMaasReachableFromWatcher(scope, endpoint);
     return;
   }
   const fqdn = managedFqdn(scope, clusterName);

@@ -16,11 +16,11 @@ import { formatProviderID } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type AllocateParams, type Machine } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
 import { recordAllocatedSpec, specInForce, type AllocatedSpec } from "./desired.ts";
-import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
+import { endpointOrReport, reportMaasAnswered, reportMaasFailure } from "./maas-errors.ts";
 import type { MachineScope } from "./scope.ts";
 
 /** MAAS states of a machine still held for us; anything else was released or lost. */
-const HELD = new Set<number>([MachineStatus.Allocated, MachineStatus.Deploying, MachineStatus.Deployed, MachineStatus.FailedDeployment]);
+export const HELD = new Set<number>([MachineStatus.Allocated, MachineStatus.Deploying, MachineStatus.Deployed, MachineStatus.FailedDeployment]);
 
 /** The identity every allocation of this MaasMachine carries as MAAS's agent_name. */
 export function agentName(scope: MachineScope): string {
@@ -66,6 +66,8 @@ export async function reconcileAllocate(scope: MachineScope): Promise<Result | u
     throw reportAllocateFailure(scope, err);
   }
   recordAllocation(scope, machine, spec);
+  scope.heldConfirmed = machine.system_id;
+  reportMaasAnswered(scope, endpoint);
   endpoint.watcher.watch(machine.system_id, scope.key);
   endpoint.watcher.observe(machine);
   // Written now: a deploy must never run for a machine our spec does not name.
@@ -109,6 +111,27 @@ export async function findHeld(scope: MachineScope, options: { except?: string }
     await services.machines.release(machine.system_id, { comment: "Released by Cluster API: not used by its MaasMachine" }, { signal: scope.signal });
   }
   return adopted;
+}
+
+/**
+ * Whether MAAS still holds `systemId` under this MaasMachine's agent name. MAAS would not
+ * stop us acting on a machine someone else took (an admin's key may deploy or release
+ * any machine), and a release clears the agent name (maas@3.7.0 models/node.py
+ * Node._release), so this is how a machine released and taken behind our back is told
+ * from ours. True without asking for the machine this pass allocated or found.
+ */
+export async function stillHeld(scope: MachineScope, systemId: string): Promise<boolean> {
+  if (scope.heldConfirmed === systemId) return true;
+  const { services } = scope.deps.maas.endpoint();
+  let found: Machine[];
+  try {
+    found = await services.machines.list({ agentName: agentName(scope), systemIds: [systemId] }, { signal: scope.signal });
+  } catch (err) {
+    throw reportMaasFailure(scope, err, `Checking that MAAS still holds ${systemId} for this MaasMachine`);
+  }
+  const held = found.some((m) => m.system_id === systemId && HELD.has(m.status));
+  if (held) scope.heldConfirmed = systemId;
+  return held;
 }
 
 /**

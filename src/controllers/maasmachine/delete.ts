@@ -1,7 +1,8 @@
 // reconcileDelete: give the MAAS machine back, then let the MaasMachine go. Disk
 // machines are erased as spec.releasePolicy says; machines deployed to memory never
 // are (their disks were not written; MAAS itself would erase only when asked). A
-// machine MAAS no longer has does not block deletion, and a delete by `clusterctl move`
+// machine MAAS no longer has, or no longer holds for us (released or taken behind our
+// back), does not block deletion and is not released, and a delete by `clusterctl move`
 // releases nothing: the machine lives on under the target management cluster.
 import {
   DeletingReason,
@@ -11,7 +12,7 @@ import {
   ReadyCondition,
 } from "../../api/v1beta1/index.ts";
 import { isDeleteForMove } from "../../capi/index.ts";
-import { MaasError, MachineStatus, type Machine, type ReleaseParams } from "../../maas/index.ts";
+import { MaasError, MachineStatus, type ReleaseParams } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
 import { agentName } from "./allocate.ts";
 import { allocatedSpec } from "./desired.ts";
@@ -33,17 +34,26 @@ export async function reconcileDelete(scope: MachineScope): Promise<Result | voi
   scope.setCondition({ type: ReadyCondition, status: "False", reason: DeletingReason, message: "Releasing the MAAS machine" });
 
   const targets = await machinesToRelease(scope);
-  for (const systemId of targets) await release(scope, systemId);
+  const systemId = maasMachine.spec.systemID;
+  if (systemId !== undefined && !targets.includes(systemId)) {
+    // Released, deleted or taken behind our back: nothing of ours to give back, and
+    // releasing it now could take it from whoever holds it.
+    scope.log.info({ systemId }, "MAAS no longer holds the machine for this MaasMachine; nothing to release");
+  }
+  for (const target of targets) await release(scope, target);
   await removeFinalizer(scope);
-  // Only now: until the finalizer is gone a retry may come, and the release answer the
-  // watcher keeps is what stops it releasing a machine MAAS may have handed on since.
-  for (const systemId of targets) endpoint.watcher.unwatch(systemId);
+  // Only now: until the finalizer is gone a retry may come.
+  for (const id of new Set([...targets, ...(systemId === undefined ? [] : [systemId])])) endpoint.watcher.unwatch(id);
 }
 
-/** spec.systemID, or — for a crash between allocate and the spec write — what MAAS holds under our agent name. */
+/**
+ * What MAAS holds under our agent name: spec.systemID while it is still ours, and any
+ * machine an earlier pass allocated without getting to write the spec (a crash). Asked
+ * every time, rather than trusting spec.systemID or the watcher's last read: a machine
+ * released and taken by someone else since is no longer ours to release, and a release
+ * that went through clears the agent name, so a retry never releases twice.
+ */
 async function machinesToRelease(scope: MachineScope): Promise<string[]> {
-  const systemId = scope.maasMachine.spec.systemID;
-  if (systemId !== undefined) return [systemId];
   const { services } = scope.deps.maas.endpoint();
   try {
     const held = await services.machines.list({ agentName: agentName(scope) }, { signal: scope.signal });
@@ -55,8 +65,6 @@ async function machinesToRelease(scope: MachineScope): Promise<string[]> {
 
 async function release(scope: MachineScope, systemId: string): Promise<void> {
   const { services, watcher } = scope.deps.maas.endpoint();
-  const seen: Machine | undefined = watcher.snapshot(systemId)?.machine;
-  if (seen !== undefined && RELEASED.has(seen.status)) return;
   try {
     const released = await services.machines.release(systemId, releaseParams(scope), { signal: scope.signal });
     watcher.watch(systemId, scope.key);

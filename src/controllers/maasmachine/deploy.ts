@@ -1,8 +1,9 @@
 // From an allocated machine to a Deployed one, reading MAAS through the endpoint's
 // watcher (no per-machine polling): deploy an Allocated machine with the image, the
 // bootstrap data and ephemeral_deploy; follow Deploying; report Deployed; replace a
-// failed deployment; report a machine that MAAS lost or that left Deployed by itself,
-// without ever redeploying it.
+// failed deployment; report a machine that MAAS lost, that left Deployed by itself, or
+// that someone else took (MAAS no longer holds it under our agent name), without ever
+// deploying it again.
 import {
   EphemeralMemoryLowReason,
   EphemeralMemorySufficientCondition,
@@ -18,10 +19,10 @@ import {
 import { SECRET, bootstrapDataSecretName, decodeBootstrapData } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type Machine } from "../../maas/index.ts";
 import { isNotFound, type Result } from "../../runtime/index.ts";
-import { allocateReplacement, switchTo } from "./allocate.ts";
+import { HELD, allocateReplacement, stillHeld, switchTo } from "./allocate.ts";
 import { forgetAllocatedSpec, specInForce } from "./desired.ts";
 import { refuseEphemeral } from "./ephemeral.ts";
-import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
+import { endpointOrReport, reportMaasFailure, reportWatcherReads } from "./maas-errors.ts";
 import type { NormalOptions } from "./normal.ts";
 import { reportDeployed, reportObserved } from "./observed.ts";
 import type { MachineScope } from "./scope.ts";
@@ -36,19 +37,30 @@ export async function reconcileDeploy(scope: MachineScope, options: NormalOption
   if (endpoint === undefined) return;
   endpoint.watcher.watch(systemId, scope.key);
   const snapshot = endpoint.watcher.snapshot(systemId);
+  // MAAS cannot be read: said, and nothing decided from a stale read until it can.
+  if (!reportWatcherReads(scope, endpoint, snapshot)) return snapshot === undefined ? { requeueAfterMs: FIRST_READ_FALLBACK_MS } : undefined;
   // Not read yet (e.g. just after a restart): the watcher's batch read enqueues us.
   if (snapshot === undefined) return { requeueAfterMs: FIRST_READ_FALLBACK_MS };
   const machine = snapshot.machine;
   if (machine === undefined) return reportNotFound(scope, systemId);
   reportObserved(scope, machine);
+  // Lost stays lost: a release cleared our claim, so whatever MAAS shows of the machine
+  // later (allocated, deployed) is someone else's, never to be deployed or reported Ready.
+  if (scope.condition(MachineDeployedCondition)?.reason === MachineLostReason) return reportLost(scope, machine);
   if (allocatedTarget(scope) === "memory") reportMemory(scope, machine);
 
   switch (machine.status) {
     case MachineStatus.Allocated:
       if (wasDeployed(scope)) return reportLost(scope, machine);
+      // Ours to deploy only while MAAS holds it under our agent name.
+      if (!(await stillHeld(scope, systemId))) return reportLost(scope, machine);
       return deploy(scope, machine, options);
     case MachineStatus.Deploying:
-      if (scope.status.initialization?.provisioned === true) return reportRedeploying(scope, machine);
+      if (scope.status.initialization?.provisioned === true) {
+        // A power cycle of a machine in memory, or someone else's deploy of a machine taken from us.
+        if (!(await stillHeld(scope, systemId))) return reportLost(scope, machine);
+        return reportRedeploying(scope, machine);
+      }
       // A pass between our deploy and the watcher's report (another object's event woke
       // it) has nothing newer to say than that report will: it leaves the status to it.
       if (endpoint.watcher.reportPending(systemId)) scope.skipStatusWrite();
@@ -62,6 +74,7 @@ export async function reconcileDeploy(scope: MachineScope, options: NormalOption
     case MachineStatus.Deployed:
       return reportDeployed(scope, machine, options);
     case MachineStatus.FailedDeployment:
+      if (!(await stillHeld(scope, systemId))) return reportLost(scope, machine);
       return replaceFailed(scope, machine);
     default:
       return reportLost(scope, machine);
@@ -112,14 +125,14 @@ async function deploy(scope: MachineScope, machine: Machine, options: NormalOpti
 }
 
 /** How soon to look again for a bootstrap Secret the Machine names but the API server does not have yet. */
-const BOOTSTRAP_RETRY_MS = 5_000;
+export const BOOTSTRAP_RETRY_MS = 5_000;
 
 /**
  * The bootstrap data from the Machine's Secret: from the cache of cluster-labelled
  * Secrets, else straight from the API server (a Secret without the label, or one the
  * cache has not seen yet). undefined, with the condition saying so, while it is missing.
  */
-async function readBootstrapData(scope: MachineScope, options: NormalOptions): Promise<string | undefined> {
+export async function readBootstrapData(scope: MachineScope, options: NormalOptions): Promise<string | undefined> {
   const name = scope.machine === undefined ? undefined : bootstrapDataSecretName(scope.machine);
   if (name === undefined) return undefined;
   const namespace = scope.maasMachine.metadata.namespace ?? "";
@@ -227,10 +240,20 @@ function reportNotFound(scope: MachineScope, systemId: string): void {
   scope.status.machineState = "Missing";
 }
 
+/**
+ * The machine is no longer ours: released behind our back, or released and taken by
+ * another MAAS user or agent (held again, but not under our agent name). Either way it
+ * is neither deployed nor released by this MaasMachine again.
+ */
 function reportLost(scope: MachineScope, machine: Machine): void {
-  const ours = machine.owner !== null;
-  const message = `MAAS machine ${machine.hostname} (${machine.system_id}) is ${machine.status_name}${ours ? "" : " and no longer held"}; it was not asked to leave Deployed and is not redeployed. Delete the Machine to replace it.`;
-  if (scope.condition(MachineDeployedCondition)?.reason !== MachineLostReason) {
+  const name = `MAAS machine ${machine.hostname} (${machine.system_id})`;
+  const taken = machine.owner !== null && HELD.has(machine.status);
+  const message = taken
+    ? `${name} was taken behind our back: it is ${machine.status_name} for ${machine.owner ?? ""} under another agent, so this MaasMachine no longer holds it and will neither deploy nor release it. Delete the Machine to replace it.`
+    : `${name} is ${machine.status_name}${machine.owner === null ? " and no longer held" : ""}; it was not asked to leave Deployed and is not redeployed. Delete the Machine to replace it.`;
+  const before = scope.condition(MachineDeployedCondition);
+  // An Event when it is lost, and another when the lost machine turns out to be taken.
+  if (before?.reason !== MachineLostReason || (taken && before.message?.includes(" was taken ") !== true)) {
     scope.event({ type: "Warning", reason: MachineLostReason, action: "Observe", note: message });
   }
   scope.setCondition({ type: MachineDeployedCondition, status: "False", reason: MachineLostReason, message });

@@ -13,7 +13,7 @@ import { bootstrapDataSecretName } from "../../capi/index.ts";
 import type { Result } from "../../runtime/index.ts";
 import type { WorkloadClusters } from "../shared/workload-clusters.ts";
 import { reconcileAllocate } from "./allocate.ts";
-import { reconcileDeploy } from "./deploy.ts";
+import { BOOTSTRAP_RETRY_MS, readBootstrapData, reconcileDeploy } from "./deploy.ts";
 import { checkEphemeralSupport } from "./ephemeral.ts";
 import type { MaasMachineCaches } from "./reconciler.ts";
 import type { MachineScope } from "./scope.ts";
@@ -27,6 +27,11 @@ export interface NormalOptions {
 
 export async function reconcileNormal(scope: MachineScope, options: NormalOptions): Promise<Result | void> {
   if (!reconcileWaits(scope)) return;
+  // The Secret itself, not only its name, before a machine is taken from MAAS: one
+  // allocated while the data is missing would sit held, doing nothing, until it comes.
+  if (scope.maasMachine.spec.systemID === undefined && (await readBootstrapData(scope, options)) === undefined) {
+    return { requeueAfterMs: BOOTSTRAP_RETRY_MS };
+  }
   checkImmutableFields(scope);
   if (!(await checkEphemeralSupport(scope))) return;
   const allocated = await reconcileAllocate(scope);

@@ -26,6 +26,8 @@ export class MachineScope extends ObjectScope<MaasMachine> {
   readonly cluster: Cluster | undefined;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** A system ID this pass saw MAAS hold under our agent name (allocated, found or checked): safe to act on. */
+  heldConfirmed: string | undefined;
 
   constructor(options: MachineScopeOptions) {
     super({

@@ -26,7 +26,7 @@ import type { Result } from "../../runtime/index.ts";
 import { MaasNotConfiguredError, type MaasEndpoint } from "../shared/maas-connection.ts";
 import { machineCapacity, nodeArchitecture, nodeInfoFor, templateCapacity } from "./machine-capacity.ts";
 import type { TemplateScope } from "./scope.ts";
-import { maasFailureMessage } from "../shared/maas-failure.ts";
+import { endpointUrl, maasFailureMessage } from "../shared/maas-failure.ts";
 
 export async function reconcileCapacity(scope: TemplateScope): Promise<Result> {
   const refreshMs = scope.deps.settings.templateCapacityRefreshMs;
@@ -113,7 +113,7 @@ function reportDryRunFailure(scope: TemplateScope, err: unknown, refreshMs: numb
     return { requeueAfterMs: refreshMs };
   }
   if (!UNAVAILABLE_CODES.has(err.code)) throw err;
-  const message = maasFailureMessage(err, "Asking MAAS which machine it would allocate");
+  const message = maasFailureMessage(err, "Asking MAAS which machine it would allocate", endpointUrl(scope.deps.maas));
   useTemplateMinimums(scope, `MAAS could not be asked (${message})`);
   scope.setCondition({ type: MaasReachableCondition, status: "False", reason: MaasUnavailableReason, message });
   // Thrown so the controller retries with backoff; lastRefreshTime stays unset until MAAS answers.

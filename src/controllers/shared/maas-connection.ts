@@ -6,7 +6,7 @@ import type { Clock } from "../../clock/index.ts";
 import type { MaasServices, MaasVersion } from "../../maas/index.ts";
 import { parseMaasVersion } from "../../maas/index.ts";
 import type { Logger } from "../../observability/index.ts";
-import { MachineWatcher, type MachineWatcherOptions } from "./machine-watcher.ts";
+import { MachineWatcher, type MachineWatcherOptions, type ReadFailure } from "./machine-watcher.ts";
 
 export interface MaasCredentials {
   endpoint: string;
@@ -25,6 +25,12 @@ export interface MaasConnectionOptions {
   onMachineChange: (key: string) => void;
   /** Called after new credentials took effect: objects that waited for MAAS should be reconciled now. */
   onConfigured?: () => void;
+  /**
+   * Called when the watcher's reads of MAAS start failing and when they work again:
+   * objects that make no MAAS call of their own (a MaasCluster with a given endpoint)
+   * report reachability from it.
+   */
+  onReadFailureChange?: (failure: ReadFailure | undefined) => void;
   watcher?: Partial<Pick<MachineWatcherOptions, "fastIntervalMs" | "slowIntervalMs" | "batchSize">>;
 }
 
@@ -65,6 +71,7 @@ export class MaasConnection {
       clock: this.opts.clock,
       logger: this.opts.logger,
       onChange: this.opts.onMachineChange,
+      ...(this.opts.onReadFailureChange === undefined ? {} : { onReadFailureChange: this.opts.onReadFailureChange }),
       ...this.opts.watcher,
     });
     watcher.start();

@@ -27,6 +27,21 @@ describe("maasFailureMessage", () => {
     const err = new MaasUnavailableError({ op: "GET zones/", status: 503, body: "down" });
     assert.equal(maasFailureMessage(err, "Listing MAAS zones"), `Listing MAAS zones: ${err.message}`);
   });
+
+  describe("with the endpoint", () => {
+    const err = new MaasUnavailableError({ op: "GET zones/", status: 503, body: "down" });
+    const cases: Array<[string, string, string]> = [
+      ["names it after what was being done", "http://maas.example:5240/MAAS", "Listing MAAS zones at http://maas.example:5240/MAAS: "],
+      ["leaves out credentials and a query written into the URL", "https://user:pw@maas.example/MAAS?key=abc#x", "Listing MAAS zones at https://maas.example/MAAS: "],
+      ["says which setting when the URL cannot be parsed", "not a url", "Listing MAAS zones at the configured MAAS_ENDPOINT: "],
+    ];
+    for (const [name, endpoint, start] of cases) {
+      it(name, () => {
+        const message = maasFailureMessage(err, "Listing MAAS zones", endpoint);
+        assert.equal(message, `${start}${err.message}`);
+      });
+    }
+  });
 });
 
 describe("isMaasUnavailable", () => {

@@ -266,17 +266,52 @@ describe("MachineWatcher", () => {
       await b.clock.advance(FAST_MS + 2 * FAST_MS + 4 * FAST_MS + 8 * FAST_MS + SLOW_MS + SLOW_MS);
       const gaps = b.callTimes().filter((t) => t >= firstFailure).map((t, i, all) => t - (all[i - 1] ?? t)).slice(1);
       assert.deepEqual(gaps, [2 * FAST_MS, 4 * FAST_MS, 8 * FAST_MS, SLOW_MS, SLOW_MS]);
-      assert.deepEqual(b.changed, [], "a failed read is no change");
+      assert.deepEqual(b.changed, ["ns/a"], "the first failed read, not the ones after it");
       assert.equal(b.watcher.snapshot("a")?.machine?.status, MachineStatus.Deploying, "the last snapshot is kept");
 
       b.maas.failing = false;
       b.maas.update("a", { ip_addresses: ["10.0.0.9"] });
+      b.changed.length = 0;
       await b.clock.advance(SLOW_MS);
       const recoveredAt = b.clock.now();
       assert.equal(b.callTimes().at(-1), recoveredAt);
-      assert.deepEqual(b.changed, ["ns/a"]);
+      assert.deepEqual([...new Set(b.changed)], ["ns/a"]);
       await b.clock.advance(FAST_MS);
       assert.equal(b.callTimes().at(-1), recoveredAt + FAST_MS, "one success ends the backoff");
+    });
+  });
+
+  describe("readFailure()", () => {
+    it("is undefined while reads succeed, and says since when and why once they fail", async () => {
+      const b = await watching(["a"]);
+      assert.equal(b.watcher.readFailure(), undefined);
+      assert.equal(b.watcher.lastReadMs(), SETTLE_MS);
+      b.maas.failing = true;
+      await b.clock.advance(SLOW_MS);
+      const first = b.clock.now();
+      await b.clock.advance(SLOW_MS);
+      const failure = b.watcher.readFailure();
+      assert.equal(failure?.sinceMs, first);
+      assert.equal(failure?.lastMs, b.callTimes().at(-1), "the last failed read");
+      assert.ok((failure?.lastMs ?? 0) > first);
+      assert.match(String(failure?.error), /down/);
+      assert.equal(b.watcher.lastReadMs(), SETTLE_MS, "no read has succeeded since");
+    });
+
+    it("fires onChange for every watched machine, changed or not, when reads start failing and again when one succeeds", async () => {
+      const transitions: Array<boolean> = [];
+      const b = await watching(["a", "b"], { onReadFailureChange: (failure) => transitions.push(failure !== undefined) });
+      b.maas.failing = true;
+      await b.clock.advance(SLOW_MS * 3);
+      assert.deepEqual(b.changed.sort(), ["ns/a", "ns/b"]);
+      assert.deepEqual(transitions, [true]);
+
+      b.changed.length = 0;
+      b.maas.failing = false;
+      await b.clock.advance(SLOW_MS);
+      assert.deepEqual(b.changed.sort(), ["ns/a", "ns/b"], "unchanged machines too: their objects say MAAS answers again");
+      assert.equal(b.watcher.readFailure(), undefined);
+      assert.deepEqual(transitions, [true, false]);
     });
   });
 

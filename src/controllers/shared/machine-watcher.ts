@@ -3,6 +3,9 @@
 // (Deploying, Releasing, …) and slowly otherwise, and enqueues only the MaasMachines
 // whose MAAS machine changed. Reconciles read its snapshots instead of polling each
 // machine, so MAAS sees a few reads per interval whatever the number of machines.
+// It is also the manager's one steady look at MAAS: when its reads start failing (MAAS
+// down) and when they succeed again, every watched MaasMachine is enqueued once, so
+// objects at rest say that MAAS cannot be reached without asking MAAS themselves.
 import type { Clock, TimerHandle } from "../../clock/index.ts";
 import { MachineStatus, typedFieldsOf, type Machine, type MachinesService } from "../../maas/index.ts";
 import type { Logger } from "../../observability/index.ts";
@@ -13,6 +16,11 @@ export interface MachineWatcherOptions {
   logger: Logger;
   /** Called with the key given to {@link MachineWatcher.watch} when that machine changed in MAAS. */
   onChange: (key: string) => void;
+  /**
+   * Called when reads start failing (with the failure) and when one succeeds again
+   * (undefined), after the watched keys were given to onChange.
+   */
+  onReadFailureChange?: (failure: ReadFailure | undefined) => void;
   /** Interval while a watched machine is in a transitional state, or not yet read (default 500 ms). */
   fastIntervalMs?: number;
   /** Interval when every watched machine is at rest (default 60 s). */
@@ -35,6 +43,16 @@ export interface MachineSnapshot {
   machine: Machine | undefined;
   /** When this was read (Clock ms). */
   observedAtMs: number;
+}
+
+/** Why the watcher's reads fail, since when: MAAS cannot be read right now. */
+export interface ReadFailure {
+  /** The last read's error (a MaasError when MAAS was reached or refused; anything the client threw otherwise). */
+  error: unknown;
+  /** When the first read of this run of failures failed (Clock ms). */
+  sinceMs: number;
+  /** When the last one failed (Clock ms): a snapshot observed after it is fresh. */
+  lastMs: number;
 }
 
 /** MAAS states that change by themselves soon; while any watched machine is in one, poll fast. */
@@ -70,7 +88,7 @@ export interface ObserveOptions {
 }
 
 export class MachineWatcher {
-  private readonly opts: Required<Omit<MachineWatcherOptions, "machines" | "clock" | "logger" | "onChange">> &
+  private readonly opts: Required<Omit<MachineWatcherOptions, "machines" | "clock" | "logger" | "onChange" | "onReadFailureChange">> &
     MachineWatcherOptions;
   private readonly watched = new Map<string, Watched>();
   private timer: TimerHandle | undefined;
@@ -79,6 +97,8 @@ export class MachineWatcher {
   private polling: Promise<void> | undefined;
   private readonly stopController = new AbortController();
   private consecutiveFailures = 0;
+  private failure: ReadFailure | undefined;
+  private lastSuccessMs: number | undefined;
   /** Reads sent to MAAS, for the benchmark and tests. */
   reads = 0;
 
@@ -141,6 +161,16 @@ export class MachineWatcher {
     return this.watched.get(systemId)?.reportDueAtMs !== undefined;
   }
 
+  /** Why reads fail while they do; undefined once one succeeds (and before any fails). */
+  readFailure(): ReadFailure | undefined {
+    return this.failure;
+  }
+
+  /** When a read last succeeded (Clock ms); undefined before the first. */
+  lastReadMs(): number | undefined {
+    return this.lastSuccessMs;
+  }
+
   /** Reads every watched machine now; resolves when done (tests and shutdown). */
   async pollNow(): Promise<void> {
     this.polling ??= this.poll().finally(() => (this.polling = undefined));
@@ -187,13 +217,36 @@ export class MachineWatcher {
         this.apply(batch, machines, observationsBefore);
       }
       this.consecutiveFailures = 0;
+      this.lastSuccessMs = this.opts.clock.now();
+      if (this.failure !== undefined) {
+        this.opts.logger.info({ failedForMs: this.opts.clock.now() - this.failure.sinceMs }, "reading watched MAAS machines works again");
+        this.setFailure(undefined);
+      }
     } catch (err) {
       if (this.stopController.signal.aborted) return;
       this.consecutiveFailures++;
       this.opts.logger.warn({ err: describe(err), failures: this.consecutiveFailures }, "reading watched MAAS machines failed");
-      // Their reconciles left the status to this read; with MAAS failing they write what they last saw.
-      for (const entry of this.watched.values()) this.report(entry, Number.POSITIVE_INFINITY);
+      const now = this.opts.clock.now();
+      if (this.failure === undefined) this.setFailure({ error: err, sinceMs: now, lastMs: now });
+      else {
+        this.failure = { ...this.failure, error: err, lastMs: now };
+        // Their reconciles left the status to this read; with MAAS failing they write what they last saw.
+        for (const entry of this.watched.values()) this.report(entry, Number.POSITIVE_INFINITY);
+      }
     }
+  }
+
+  /**
+   * A change between "MAAS reads fine" and "MAAS cannot be read": every watched object
+   * goes once, to say so (or that it is over), and not on every failed read after.
+   */
+  private setFailure(failure: ReadFailure | undefined): void {
+    this.failure = failure;
+    for (const entry of this.watched.values()) {
+      entry.reportDueAtMs = undefined;
+      this.opts.onChange(entry.key);
+    }
+    this.opts.onReadFailureChange?.(failure);
   }
 
   /** Reports an entry whose reconcile waits on a read, once its time has come. */

@@ -15,7 +15,9 @@ export function readMachine(env: HandlerEnv, req: ApiRequest): ApiResult {
 
 /**
  * POST …?op=release. Ready/Releasing: nothing to do (200). Releasable states start
- * the release; any erase flag (erase, secure_erase, quick_erase — Django
+ * the release, Deploying among them: MAAS cancels the deployment (maas@3.7.0
+ * models/node.py RELEASABLE_STATUSES, and Node._release stops the deploy:<system_id>
+ * workflow), which here drops the pending Deploying → Deployed; any erase flag (erase, secure_erase, quick_erase — Django
  * BooleanFields) adds wipe-disks → 14 "Disk erasing". Nothing here looks at
  * ephemeral_deploy: MAAS erases an ephemeral machine's disks only when asked.
  */

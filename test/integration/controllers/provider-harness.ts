@@ -21,6 +21,8 @@ import { repoRoot } from "../../testenv/binaries.ts";
 import { freePorts } from "../../testenv/ports.ts";
 
 export type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+/** What the manager needs of a MAAS: where it is, and the key. */
+export type MaasAccess = Pick<Simulator, "endpoint" | "apiKey">;
 
 export const NAMESPACE_KIND = kindSpec<KubeObject>({ group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false });
 export { NODE as NODE_KIND } from "../../../src/capi/index.ts";
@@ -73,7 +75,7 @@ export interface ProviderProcess {
 /** Runs bin/capmaas-manager.mjs against the control plane and the simulator; resolves once /readyz answers 200. */
 export async function startProviderManager(options: {
   kubeconfigPath: string;
-  sim: Simulator;
+  sim: MaasAccess;
   /** Objects this manager reconciles carry cluster.x-k8s.io/watch-filter=<value> (other files' leftovers do not). */
   watchFilter: string;
   args?: readonly string[];
@@ -242,6 +244,10 @@ export interface TestbedOptions {
   credentialsSecret?: { namespace: string; name: string };
   /** Added to the manager's environment over the simulator's, e.g. MAAS_ENDPOINT of a proxy in front of it. */
   managerEnv?: Record<string, string>;
+  /** A control plane the test started (a private one it kills); the test stops it. Default: the shared one. */
+  env?: TestEnvHandle;
+  /** A MAAS the test runs itself (a maas-sim process); then no simulator runs in-process and `sim` must not be used. */
+  maas?: MaasAccess;
 }
 
 const EVENT = kindSpec<KubeObject & { reason?: string; note?: string; type?: string; regarding?: { name?: string } }>({
@@ -258,18 +264,28 @@ export class Testbed {
   readonly filter: string;
   env!: TestEnvHandle;
   client!: KubeClient;
-  sim!: Simulator;
   capi: CapiManagers | undefined;
   provider: ProviderProcess | undefined;
+  private simulator: Simulator | undefined;
 
   constructor(private readonly options: TestbedOptions) {
     this.filter = newWatchFilter(options.prefix);
   }
 
+  /** The in-process simulator; a test that restarts it sets the new one here. */
+  get sim(): Simulator {
+    if (this.simulator === undefined) throw new Error("this Testbed uses a MAAS of the test's own (options.maas): it has no in-process simulator");
+    return this.simulator;
+  }
+
+  set sim(simulator: Simulator) {
+    this.simulator = simulator;
+  }
+
   async start(): Promise<void> {
-    this.env = await useSharedTestEnv();
+    this.env = this.options.env ?? (await useSharedTestEnv());
     this.client = adminClient(this.env.kubeConfig());
-    this.sim = await startProviderSimulator(this.options.simulator);
+    if (this.options.maas === undefined) this.simulator = await startProviderSimulator(this.options.simulator);
     if (this.options.capiCore !== false) {
       const filterArg = `--watch-filter=${this.filter}`;
       this.capi = await startCapiManagers({
@@ -289,7 +305,7 @@ export class Testbed {
     if (args.includes("--leader-elect") && leaseNamespace !== undefined) await grantLeaderElection(this.env, leaseNamespace);
     this.provider = await startProviderManager({
       kubeconfigPath: this.env.managerKubeconfigPath,
-      sim: this.sim,
+      sim: this.options.maas ?? this.sim,
       watchFilter: this.filter,
       args: [...args, ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
       env: { ...this.options.managerEnv, ...overrides.env, ...(secret === undefined ? {} : { MAAS_ENDPOINT: "", MAAS_API_KEY: "" }) },
@@ -299,8 +315,8 @@ export class Testbed {
   async stop(): Promise<void> {
     await this.provider?.stop();
     await this.capi?.stop();
-    await this.sim.close();
-    await this.env.stop();
+    await this.simulator?.close();
+    if (this.options.env === undefined) await this.env.stop();
   }
 
   /** A Cluster whose MaasCluster reports provisioned, so CAPI lets its Machines go ahead. */
