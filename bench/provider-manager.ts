@@ -43,6 +43,20 @@ export interface StartManagerOptions {
   peers?: Readonly<Record<string, number>>;
 }
 
+/**
+ * The Node flags the manager runs with: the image's (the ENTRYPOINT of the Dockerfile, so
+ * the bench measures what a cluster runs), or BENCH_MANAGER_NODE_FLAGS instead of them to
+ * compare heap settings.
+ */
+export function managerNodeFlags(): string[] {
+  const given = process.env.BENCH_MANAGER_NODE_FLAGS;
+  if (given !== undefined) return given.split(" ").filter((f) => f !== "");
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(repoRoot, "Dockerfile"), "utf8"))?.[1];
+  const argv = entrypoint === undefined ? [] : (JSON.parse(entrypoint) as string[]);
+  if (argv[0] !== "node" || !argv.includes("dist/cmd/manager.js")) throw new Error(`Dockerfile: expected ENTRYPOINT ["node", <flags…>, "dist/cmd/manager.js"], got ${entrypoint ?? "none"}`);
+  return argv.slice(1, argv.indexOf("dist/cmd/manager.js"));
+}
+
 /** Starts the manager with its default flags plus the ones a local run needs; resolves once /readyz is 200. */
 export async function startManager(options: StartManagerOptions): Promise<ManagerProcess> {
   if (!existsSync(MANAGER_ENTRY)) throw new Error(`${MANAGER_ENTRY} is missing: run make build`);
@@ -56,8 +70,7 @@ export async function startManager(options: StartManagerOptions): Promise<Manage
     name: "capmaas-manager",
     command: process.execPath,
     args: [
-      // BENCH_MANAGER_NODE_FLAGS: V8/Node flags for the manager only, to compare heap settings.
-      ...(process.env.BENCH_MANAGER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""),
+      ...managerNodeFlags(),
       MANAGER_ENTRY,
       `--kubeconfig=${options.kubeconfigPath}`,
       `--health-probe-bind-address=127.0.0.1:${String(probePort)}`,

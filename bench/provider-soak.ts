@@ -26,7 +26,7 @@ import { startTestEnv } from "../test/testenv/index.ts";
 import {
   BenchConfigError, commitMeasured, ensureBuilt, machineLine, newClient, numberSetting, portOf, progress, quickMode, runCleanups,
 } from "./provider-config.ts";
-import { startManager, type ManagerProcess } from "./provider-manager.ts";
+import { managerNodeFlags, startManager, type ManagerProcess } from "./provider-manager.ts";
 import { ManagerMonitor } from "./provider-monitor.ts";
 import { EventCounter, MaasMachineTracker, prepareNamespace } from "./provider-objects.ts";
 import { simMode, startBenchSimulator } from "./provider-sim.ts";
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     const env = await startTestEnv({ log: () => undefined });
     cleanups.push(() => env.stop());
     console.log(
-      `provider soak: capmaas-manager (dist/, default flags${config.syncPeriod === undefined ? "" : `, --sync-period=${config.syncPeriod}`}) + MAAS simulator ${config.sim === "child" ? "in its own process" : "in the bench's process"} ` +
+      `provider soak: capmaas-manager (node ${managerNodeFlags().join(" ")} dist/, default flags${config.syncPeriod === undefined ? "" : `, --sync-period=${config.syncPeriod}`}) + MAAS simulator ${config.sim === "child" ? "in its own process" : "in the bench's process"} ` +
         `(deploy ${String(config.deploySeconds)} s); ${String(config.machines)} machines held ${String(config.minutes)} min, sampled every ${String(config.sampleSeconds)} s; ` +
         `kube-apiserver ${env.versions.kubernetes}, etcd ${env.versions.etcd}, node ${process.version}; commit ${commitMeasured()}; machine: ${machineAtStart}`,
     );

@@ -21,9 +21,10 @@
 //   BENCH_SIM=child                run the simulator as its own process (node dist/cmd/maas-sim.js), when
 //                                  the bench's process is too busy to answer for it (see each run's "simulator check")
 //   BENCH_QUICK=1                  a few minutes: 100 machines × 0 and 5 s, 10 s at rest (explicit settings still win)
-//   BENCH_MANAGER_NODE_FLAGS=…     Node/V8 flags for the manager (e.g. --max-old-space-size=96)
+//   BENCH_MANAGER_NODE_FLAGS=…     Node/V8 flags for the manager instead of the image's (the Dockerfile ENTRYPOINT's)
 import { locateBinaries } from "../test/testenv/index.ts";
 import { BenchConfigError, commitMeasured, ensureBuilt, machineLine, numberList, numberSetting, progress, quickMode } from "./provider-config.ts";
+import { managerNodeFlags } from "./provider-manager.ts";
 import { printSummary, type RunFigures } from "./provider-report.ts";
 import { runFloorOnce, runProvider } from "./provider-run.ts";
 import { simMode, type SimMode } from "./provider-sim.ts";
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   ensureBuilt(TAG);
   const { versions } = await locateBinaries();
   console.log(
-    `provider benchmark: capmaas-manager (dist/, default flags) + MAAS simulator ${config.sim === "child" ? "in its own process" : "in the bench's process"}; machines ${config.machines.join(", ")} × deploy ${config.deploySeconds.join(", ")} s, ` +
+    `provider benchmark: capmaas-manager (node ${managerNodeFlags().join(" ")} dist/, default flags) + MAAS simulator ${config.sim === "child" ? "in its own process" : "in the bench's process"}; machines ${config.machines.join(", ")} × deploy ${config.deploySeconds.join(", ")} s, ` +
       `${String(config.restSeconds)} s at rest; kube-apiserver ${versions.kubernetes}, etcd ${versions.etcd}, node ${process.version}; commit ${commitMeasured()}; machine: ${machineAtStart}`,
   );
   const runs: RunFigures[] = [];
