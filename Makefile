@@ -66,6 +66,7 @@ test: lint verify test-unit test-integration ## Everything CI runs: lint, genera
 bench: deps build testenv-core ## Benchmarks; print figures (the provider's: BENCH_MACHINES=100 for a quick run)
 	$(TSX) bench/run.ts
 	$(TSX) bench/provider.ts
+	$(TSX) bench/sim-scale.ts
 
 .PHONY: sim
 sim: deps ## Start the MAAS simulator with defaults
