@@ -32,6 +32,8 @@ Options:
   --deploy-failure-rate R     share of deployments that fail, 0..1 (default 0)
   --request-timeout-seconds S time to receive a whole request, body included; then 408 (default 60)
   --max-body-bytes N          largest request body; larger gets 413 at once (default 10485760, MAAS's 10M)
+  --max-connections N         open connections at most; past it the oldest idle one is closed, or
+                              the new one if none is idle (default 768 per CPU, as MAAS's nginx)
   -h, --help                  show this help
 
 Admin API: <endpoint without /MAAS>/_sim/ (state, requests, faults, machines).
@@ -72,6 +74,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
         "deploy-failure-rate": { type: "string" },
         "request-timeout-seconds": { type: "string" },
         "max-body-bytes": { type: "string" },
+        "max-connections": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -93,6 +96,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
   const timeoutSeconds = number("request-timeout-seconds", v["request-timeout-seconds"], { min: 0.001, example: "60" });
   if (timeoutSeconds !== undefined) options.requestTimeoutMs = Math.ceil(timeoutSeconds * 1000);
   options.maxBodyBytes = number("max-body-bytes", v["max-body-bytes"], { min: 0, integer: true, example: "10485760" });
+  options.maxConnections = number("max-connections", v["max-connections"], { min: 1, integer: true, example: "1536" });
   if (v["api-key"] !== undefined) {
     try {
       parseApiKey(v["api-key"]);

@@ -40,6 +40,14 @@ describe("admin API under /_sim/", () => {
     assert.equal(api.json().hostname, "extra");
   });
 
+  it("refuses an added machine a hostname in use, also one a machine was renamed to", async () => {
+    const systemId = h.sim.state().machines[0]?.systemId ?? "";
+    assert.equal((await h.client.call("PUT", `machines/${systemId}/`, { form: { hostname: "renamed" } })).status, 200);
+    const r = await admin(h, "POST", "/machines", { machines: [{ hostname: "renamed" }] });
+    assert.equal(r.status, 400);
+    assert.match(r.json().error as string, /hostname "renamed" is used twice/);
+  });
+
   it("refuses a bad machine description, naming the field", async () => {
     const r = await admin(h, "POST", "/machines", { machines: [{ memoryMiB: "8G" }] });
     assert.equal(r.status, 400);

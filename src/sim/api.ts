@@ -9,7 +9,7 @@ import { describeApi, API_HASH } from "./describe.ts";
 import { DEFAULT_TIMEOUT_HOLD_MS, type FaultInjector } from "./faults.ts";
 import type { ApiRequest, ApiResult, HandlerEnv } from "./handlers/context.ts";
 import { ApiError, challenge, methodNotAllowed, unknownEndpoint, unrecognisedSignature, unsupported } from "./http/errors.ts";
-import { BodyError, parseBody } from "./http/form-body.ts";
+import { BodyError, checkUrlEncodedFieldCount, parseBody, TooManyFieldsError } from "./http/form-body.ts";
 import { FormParams } from "./http/form-params.ts";
 import type { OAuthVerifier } from "./http/oauth.ts";
 import { API_ROOT } from "./machine-json.ts";
@@ -37,21 +37,30 @@ export async function handleApi(deps: ApiDeps, req: IncomingMessage, res: Server
   const url = new URL(req.url ?? "/", "http://simulator");
   const fullPath = url.pathname;
   const subPath = fullPath.slice(API_ROOT.length); // "/machines/"
-  const query = FormParams.fromUrlEncoded(url.search.slice(1));
   const host = req.headers.host ?? "127.0.0.1";
+  let query = new FormParams();
   let body = new FormParams();
   let bodyUrlEncoded = false;
   let bodyError: string | null = null;
-  // Django parses bodies into request.POST for POST; piston's coerce_put_post does it for PUT.
-  if (method === "POST" || method === "PUT") {
-    try {
-      const parsed = parseBody(rawBody, req.headers["content-type"]);
-      body = parsed.params;
-      bodyUrlEncoded = parsed.urlEncoded;
-    } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
-      bodyError = error.message;
+  try {
+    checkUrlEncodedFieldCount(url.search.slice(1));
+    query = FormParams.fromUrlEncoded(url.search.slice(1));
+    // Django parses bodies into request.POST for POST; piston's coerce_put_post does it for PUT.
+    if (method === "POST" || method === "PUT") {
+      try {
+        const parsed = parseBody(rawBody, req.headers["content-type"]);
+        body = parsed.params;
+        bodyUrlEncoded = parsed.urlEncoded;
+      } catch (error) {
+        if (!(error instanceof BodyError)) throw error;
+        bodyError = error.message;
+      }
     }
+  } catch (error) {
+    if (!(error instanceof TooManyFieldsError)) throw error;
+    const status = sendTooManyFields(res);
+    deps.log.add({ time: new Date(deps.clock.now()).toISOString(), method, path: fullPath, op: null, params: {}, status, fault: null, user: null });
+    return;
   }
   const queryOp = query.get("op");
   const formOp = body.get("op");
@@ -151,6 +160,21 @@ function dispatch(env: HandlerEnv, resource: ResourceDef, req: ApiRequest): ApiR
   const signature = req.op === null ? req.method : `${req.method} ${req.op}`;
   if (resource.unsimulated?.includes(signature)) throw unsupported(`${req.method} ${resource.uri}${req.op === null ? "" : ` op=${req.op}`}`);
   throw unrecognisedSignature(req.method, req.op);
+}
+
+/**
+ * TooManyFieldsSent, raised where a view first reads request.GET or request.POST.
+ * MAAS's ExceptionMiddleware turns it into a 500, but PrometheusRequestMetricsMiddleware,
+ * outside it, reads request.POST and request.GET again to label its metric, which
+ * raises again; Django's handler then answers the SuspiciousOperation with its
+ * bad_request page, as MAAS has no 400.html (maasserver/middleware.py,
+ * maasserver/prometheus/middleware.py at 3.7.0; django/views/defaults.py). Nothing
+ * is parsed, so nothing past the count costs time.
+ */
+function sendTooManyFields(res: ServerResponse): number {
+  const page = '\n<!doctype html>\n<html lang="en">\n<head>\n  <title>Bad Request (400)</title>\n</head>\n<body>\n  <h1>Bad Request (400)</h1><p></p>\n</body>\n</html>\n';
+  res.writeHead(400, { "Content-Type": "text/html", "Content-Length": Buffer.byteLength(page) }).end(page);
+  return 400;
 }
 
 /** Writes a result or error; every API response carries X-MAAS-API-Hash. Returns the status. */

@@ -125,6 +125,7 @@ describe("maas-sim command", () => {
     [["--bogus"], /Unknown option '--bogus'.*maas-sim --help/],
     [["--request-timeout-seconds", "0"], /--request-timeout-seconds 0: expected a number ≥ 0\.001, e\.g\. --request-timeout-seconds 60/],
     [["--max-body-bytes", "1.5"], /--max-body-bytes 1\.5: expected a whole number ≥ 0/],
+    [["--max-connections", "0"], /--max-connections 0: expected a whole number ≥ 1, e\.g\. --max-connections 1536/],
   ];
   for (const [args, message] of badFlags) {
     it(`exits 2 naming the problem for ${args.join(" ")}`, async () => {

@@ -24,6 +24,14 @@ describe("inventory", () => {
       assert.equal(a.length, 5);
     });
 
+    it("keep their names for a seed however many there are, each name used once", () => {
+      const machines = build({}, 1, 2000).state.machines;
+      // Pinned: a CI run's inventory must not change under its users when the generator is reworked.
+      assert.deepEqual([0, 1, 1999].map((i) => [machines[i]?.systemId, machines[i]?.hostname]), [["cbe9bn", "prime-jackal"], ["q98yfc", "calm-ferret"], ["6aykp4", "brave-lemur-54"]]);
+      assert.equal(new Set(machines.map((m) => m.systemId)).size, 2000);
+      assert.equal(new Set(machines.map((m) => m.hostname)).size, 2000);
+    });
+
     it("follow a generate block: zones, pools and tags round-robin, sizes from the lists", () => {
       const data = build({ zones: [{ name: "z1" }, { name: "z2" }], pools: [{ name: "p" }], generate: { count: 4, cpuCounts: [8], memoryMiB: [16384], zones: ["z1", "z2"], pools: ["p"], tags: ["t"] } });
       const zones = data.state.machines.map((m) => data.state.zones.find((z) => z.id === m.zoneId)?.name);

@@ -3,7 +3,11 @@
 // `json.dumps()` with its default ", " / ": " separators. Clients that compare
 // error texts (MAAS's own tests do) see these exact shapes, so we reproduce them.
 
-/** Python's `repr()` of a str: single quotes unless the text holds ' and no ". */
+/**
+ * Python's `repr()` of a str: single quotes unless the text holds ' and no ".
+ * Characters str.isprintable() refuses (Unicode "Other" and "Separator" but the
+ * space) are escaped as \xNN, \uNNNN or \UNNNNNNNN.
+ */
 export function pyRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
   let out = quote;
@@ -13,10 +17,16 @@ export function pyRepr(text: string): string {
     else if (ch === "\n") out += "\\n";
     else if (ch === "\r") out += "\\r";
     else if (ch === "\t") out += "\\t";
-    else if (ch < " " || ch === "\x7f") out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+    else if (ch !== " " && /^[\p{C}\p{Z}]$/u.test(ch)) out += pyEscape(ch.codePointAt(0) ?? 0);
     else out += ch;
   }
   return out + quote;
+}
+
+function pyEscape(code: number): string {
+  if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+  if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
+  return `\\U${code.toString(16).padStart(8, "0")}`;
 }
 
 /** Python's `str(float)`: whole numbers keep a trailing ".0" (10 → "10.0"). */

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { systemClock } from "../clock/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { FaultInjector } from "./faults.ts";
+import { defaultMaxConnections } from "./http/nginx.ts";
 import { OAuthVerifier } from "./http/oauth.ts";
 import { ADMIN_USERNAME, buildStoreData, loadInventoryFile } from "./inventory.ts";
 import { API_KEY_PATTERN } from "./inventory-schema.ts";
@@ -50,6 +51,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   checkNumber("port", options.port, 0, 65535);
   checkNumber("requestTimeoutMs", options.requestTimeoutMs, 1);
   checkNumber("maxBodyBytes", options.maxBodyBytes, 0);
+  checkNumber("maxConnections", options.maxConnections, 1);
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new Error(`seed must be a whole number; got ${seed}`);
 
@@ -114,6 +116,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     logger,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxConnections: options.maxConnections ?? defaultMaxConnections(),
   });
   const host = options.host ?? "127.0.0.1";
   let port: number;

@@ -275,6 +275,12 @@ export interface SimulatorOptions {
   requestTimeoutMs?: number;
   /** Largest request body; a bigger one gets 413 at once and the connection closes. Default 10 MiB (MAAS's nginx). */
   maxBodyBytes?: number;
+  /**
+   * Open connections at most; past it the oldest idle connection is closed, or the new
+   * one when none is idle. Default 768 per CPU (MAAS's nginx: worker_connections 768,
+   * one worker per CPU).
+   */
+  maxConnections?: number;
   faults?: FaultRule[];
   /** 0..1: share of deployments that end in Failed deployment. Default 0. */
   deployFailureRate?: number;

@@ -9,7 +9,11 @@
 //   (replay → "Nonce already used"), signature method, signature.
 // PLAINTEXT (gomaasapi, python-libmaas) and HMAC-SHA1 (spectrocloud
 // maas-client-go signs with it) are both checked; piston registers both.
-import { createHmac, timingSafeEqual } from "node:crypto";
+// Checked in the django-piston3 0.3rc2 sdist (piston/oauth.py, piston/authentication.py).
+// Whatever a client puts in the header, the answer is a 401 with python-oauth's
+// text, never a 500, even where MAAS itself would fail with one (noted below).
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { pyRepr } from "../python-format.ts";
 import type { Store } from "../store.ts";
 import { oauthUnauthorized } from "./errors.ts";
 import type { FormParams } from "./form-params.ts";
@@ -47,10 +51,13 @@ export class OAuthVerifier {
     const looksLikeOAuth =
       REQUIRED.every((p) => header.includes(p)) || REQUIRED.every((p) => input.query.has(p) || input.body.has(p));
     if (!looksLikeOAuth) return null;
-    const params = this.collect(input, header);
     const fail = (message: string): never => {
       throw oauthUnauthorized(message);
     };
+    // OAuthRequest.from_request wraps _split_header in a bare except. (When neither the
+    // header nor the parameters give anything, from_request returns None and MAAS fails
+    // with a 500; the simulator goes on to "Parameter not found".)
+    const params = this.collect(input, header) ?? fail("Unable to parse OAuth parameters from Authorization header.");
     const version = params.get("oauth_version");
     if (version !== undefined && version !== "" && version !== "1.0") fail(`OAuth version ${version} not supported.`);
     const consumerKey = params.get("oauth_consumer_key") ?? fail("Parameter not found: oauth_consumer_key");
@@ -60,10 +67,12 @@ export class OAuthVerifier {
     const token = this.store.credentialByToken(tokenKey) ?? fail(`Invalid access token: ${tokenKey}`);
     const timestampText = params.get("oauth_timestamp") ?? fail("Parameter not found: oauth_timestamp");
     const nonce = params.get("oauth_nonce") ?? fail("Parameter not found: oauth_nonce");
-    const timestamp = Number.parseInt(timestampText, 10);
+    // _check_timestamp: int(timestamp). MAAS lets int()'s ValueError through as a 500;
+    // the simulator answers 401 with the same text.
+    const timestamp = pyInt(timestampText) ?? fail(`invalid literal for int() with base 10: ${pyRepr(timestampText)}`);
     const now = Math.floor(this.wallClockMs() / 1000);
-    if (!Number.isFinite(timestamp) || now - timestamp > TIMESTAMP_THRESHOLD_S) {
-      fail(`Expired timestamp: given ${timestampText} and now ${now} has a greater difference than threshold ${TIMESTAMP_THRESHOLD_S}`);
+    if (now - timestamp > TIMESTAMP_THRESHOLD_S) {
+      fail(`Expired timestamp: given ${timestamp} and now ${now} has a greater difference than threshold ${TIMESTAMP_THRESHOLD_S}`);
     }
     if (this.seenNonce(`${consumerKey}\n${tokenKey}\n${nonce}`)) fail(`Nonce already used: ${nonce}`);
     const method = params.get("oauth_signature_method") ?? "";
@@ -76,7 +85,7 @@ export class OAuthVerifier {
       const base = signatureBase(input, params);
       valid = safeEqual(signature, createHmac("sha1", key).update(base).digest("base64"));
     } else {
-      return fail(`Signature method ${method} not supported try one of the following: PLAINTEXT,HMAC-SHA1`);
+      return fail(`Signature method ${method} not supported try one of the following: PLAINTEXT, HMAC-SHA1`);
     }
     // MAAS appends the expected base string, which for PLAINTEXT is the token
     // secret itself; the simulator keeps secrets out of response bodies.
@@ -84,15 +93,20 @@ export class OAuthVerifier {
     return { username: token.username };
   }
 
-  /** python-oauth OAuthRequest.from_request: urlencoded POST params, updated by the header, then by the query. */
-  private collect(input: AuthInput, header: string): Map<string, string> {
+  /**
+   * python-oauth OAuthRequest.from_request: urlencoded POST params, updated by the
+   * header, then by the query. null when the header cannot be split.
+   */
+  private collect(input: AuthInput, header: string): Map<string, string> | null {
     const params = new Map<string, string>();
     if (input.method === "POST" && input.bodyUrlEncoded) {
       for (const [k, v] of input.body.entries()) params.set(k, v); // dict(QueryDict.items()): last value
     } else {
       for (const [k, v] of input.body.entries()) if (k.startsWith("oauth_")) params.set(k, v);
     }
-    for (const [k, v] of splitHeader(header)) params.set(k, v);
+    const fromHeader = splitHeader(header);
+    if (fromHeader === null) return null;
+    for (const [k, v] of fromHeader) params.set(k, v);
     // cgi.parse_qs(keep_blank_values=False) and the first value of each key.
     for (const [k] of input.query.lists()) {
       const first = input.query.getAll(k).find((v) => v !== "");
@@ -101,7 +115,9 @@ export class OAuthVerifier {
     return params;
   }
 
-  private seenNonce(key: string): boolean {
+  private seenNonce(identity: string): boolean {
+    // A digest, so an entry costs the same however long the client made its nonce.
+    const key = createHash("sha256").update(identity).digest("base64");
     const now = this.wallClockMs();
     if (this.nonces.size >= NONCE_LIMIT || this.nonces.size % 1000 === 0) {
       for (const [k, at] of this.nonces) {
@@ -121,20 +137,36 @@ export class OAuthVerifier {
 
 /**
  * python-oauth _split_header: only headers starting "OAuth "; comma-separated
- * key="value" pairs in any order, values URL-unescaped, anything naming realm skipped.
+ * key="value" pairs in any order, values URL-unescaped, any part naming realm
+ * skipped. A part without "=" (an empty one too, as after a trailing comma) makes
+ * it fail: null.
  */
-export function splitHeader(header: string): Array<[string, string]> {
+function splitHeader(header: string): Array<[string, string]> | null {
   if (!header.startsWith("OAuth ")) return [];
   const out: Array<[string, string]> = [];
   for (const raw of header.slice(6).split(",")) {
     if (raw.includes("realm")) continue;
     const part = raw.trim();
     const eq = part.indexOf("=");
-    if (eq < 0) continue;
+    if (eq < 0) return null;
     const value = part.slice(eq + 1).replace(/^"+|"+$/g, "");
-    out.push([part.slice(0, eq), safeDecode(value)]);
+    out.push([part.slice(0, eq), pyUnquote(value)]);
   }
   return out;
+}
+
+/**
+ * Python 3's urllib.parse.unquote: each run of %XX escapes is decoded as UTF-8,
+ * invalid sequences becoming U+FFFD; a "%" not followed by two hex digits stays.
+ */
+function pyUnquote(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replaceAll("%", ""), "hex").toString("utf8"));
+}
+
+/** Python's int(text): optional sign and surrounding whitespace, digits with single "_" between them. */
+function pyInt(text: string): number | null {
+  const match = /^\s*([+-]?\d+(?:_\d+)*)\s*$/.exec(text);
+  return match === null ? null : Number((match[1] ?? "").replaceAll("_", ""));
 }
 
 function signatureBase(input: AuthInput, params: Map<string, string>): string {
@@ -159,14 +191,6 @@ export function escape(text: string): string {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function safeEqual(a: string, b: string): boolean {
