@@ -135,16 +135,34 @@ describe("MachineWatcher", () => {
       });
     }
 
-    it("is slowIntervalMs once every machine is at rest (Deployed, Ready, Allocated, gone)", async () => {
+    it("reads machines at rest (Deployed, Ready, Allocated, gone) once their last view is slowIntervalMs old, with those nearly as old in the same GET", async () => {
       const b = await watching(["deployed"]);
+      const deployedReadAt = b.clock.now();
       b.maas.put(machine("ready", { status: MachineStatus.Ready }), machine("allocated", { status: MachineStatus.Allocated }));
       for (const id of ["ready", "allocated", "gone"]) b.watcher.watch(id, `ns/${id}`);
       await b.clock.advance(SETTLE_MS);
       const last = b.callTimes().at(-1) ?? 0;
-      await b.clock.advance(SLOW_MS - 1);
-      assert.equal(b.callTimes().at(-1), last, "no read before slowIntervalMs");
+      assert.deepEqual([...(b.maas.calls.at(-1)?.systemIds ?? [])].sort(), ["allocated", "gone", "ready"], "only the new ones: deployed was just read");
+      await b.clock.advance(deployedReadAt + SLOW_MS - 1 - b.clock.now());
+      assert.equal(b.callTimes().at(-1), last, "no read before deployed's view is slowIntervalMs old");
       await b.clock.advance(1);
-      assert.equal(b.callTimes().at(-1), last + SLOW_MS);
+      assert.equal(b.callTimes().at(-1), deployedReadAt + SLOW_MS);
+      assert.deepEqual([...(b.maas.calls.at(-1)?.systemIds ?? [])].sort(), ["allocated", "deployed", "gone", "ready"]);
+      await b.clock.advance(SLOW_MS);
+      assert.equal(b.callTimes().at(-1), deployedReadAt + 2 * SLOW_MS, "then every slowIntervalMs");
+    });
+
+    it("reads only the moving machines every fastIntervalMs, not those at rest beside them", async () => {
+      const atRest = ["r1", "r2", "r3"];
+      const b = await watching(atRest);
+      b.maas.put(machine("moving", { status: MachineStatus.Deploying }));
+      b.watcher.watch("moving", "ns/moving");
+      await b.clock.advance(SETTLE_MS);
+      const before = b.maas.calls.length;
+      await b.clock.advance(FAST_MS * 5);
+      const reads = b.maas.calls.slice(before);
+      assert.ok(reads.length >= 5, `read fast: ${String(reads.length)}`);
+      assert.deepEqual([...new Set(reads.flatMap((c) => c.systemIds))], ["moving"]);
     });
 
     it("slows down when the last moving machine comes to rest", async () => {

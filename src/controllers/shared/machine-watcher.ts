@@ -173,7 +173,11 @@ export class MachineWatcher {
 
   /** Reads every watched machine now; resolves when done (tests and shutdown). */
   async pollNow(): Promise<void> {
-    this.polling ??= this.poll().finally(() => (this.polling = undefined));
+    await this.pollOnce([...this.watched.keys()]);
+  }
+
+  private async pollOnce(ids?: readonly string[]): Promise<void> {
+    this.polling ??= this.poll(ids).finally(() => (this.polling = undefined));
     await this.polling;
   }
 
@@ -187,7 +191,7 @@ export class MachineWatcher {
     this.timer = this.opts.clock.setTimeout(() => {
       this.timer = undefined;
       this.dueAtMs = Number.POSITIVE_INFINITY;
-      void this.pollNow().finally(() => this.schedule(this.nextIntervalMs()));
+      void this.pollOnce().finally(() => this.schedule(this.nextIntervalMs()));
     }, delayMs);
   }
 
@@ -196,17 +200,31 @@ export class MachineWatcher {
       // MAAS is failing: back off up to the slow interval rather than hammer it.
       return Math.min(this.opts.slowIntervalMs, this.opts.fastIntervalMs * 2 ** Math.min(this.consecutiveFailures, 10));
     }
+    const now = this.opts.clock.now();
+    let nextMs = this.opts.slowIntervalMs;
     for (const entry of this.watched.values()) {
-      const machine = entry.snapshot?.machine;
-      if (entry.snapshot === undefined || entry.reportDueAtMs !== undefined || (machine !== undefined && TRANSITIONAL.has(machine.status))) {
-        return this.opts.fastIntervalMs;
-      }
+      if (needsFastRead(entry)) return this.opts.fastIntervalMs;
+      // A machine at rest is read once its last view is slowIntervalMs old.
+      const observedAtMs = entry.snapshot?.observedAtMs ?? now;
+      nextMs = Math.min(nextMs, observedAtMs + this.opts.slowIntervalMs - now);
     }
-    return this.opts.slowIntervalMs;
+    return Math.max(this.opts.fastIntervalMs, nextMs);
   }
 
-  private async poll(): Promise<void> {
-    const ids = [...this.watched.keys()];
+  /**
+   * The machines a scheduled poll reads: every one that moves or waits on a read, and
+   * those at rest whose last view is old — from three quarters of slowIntervalMs on, so
+   * machines read at slightly different times share a batch. Reading only these keeps a
+   * few machines deploying among thousands at rest from costing a read of all of them
+   * every fastIntervalMs.
+   */
+  private dueIds(): string[] {
+    const now = this.opts.clock.now();
+    const staleAfterMs = (this.opts.slowIntervalMs * 3) / 4;
+    return [...this.watched].filter(([, entry]) => needsFastRead(entry) || now - (entry.snapshot?.observedAtMs ?? now) >= staleAfterMs).map(([id]) => id);
+  }
+
+  private async poll(ids: readonly string[] = this.dueIds()): Promise<void> {
     if (ids.length === 0) return;
     try {
       for (let start = 0; start < ids.length; start += this.opts.batchSize) {
@@ -276,6 +294,12 @@ export class MachineWatcher {
       }
     }
   }
+}
+
+/** Not read yet, moving (Deploying, Releasing…), or a reconcile waits on its next read. */
+function needsFastRead(entry: Watched): boolean {
+  const machine = entry.snapshot?.machine;
+  return entry.snapshot === undefined || entry.reportDueAtMs !== undefined || (machine !== undefined && TRANSITIONAL.has(machine.status));
 }
 
 /** The fields a reconcile acts on; a change to any of them enqueues the MaasMachine. */
