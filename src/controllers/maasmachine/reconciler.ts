@@ -26,6 +26,9 @@ import { MachineScope } from "./scope.ts";
 import type { WorkloadClusters } from "../shared/workload-clusters.ts";
 import { WrittenVersions } from "../shared/written-versions.ts";
 
+/** How long a new MaasMachine's named owner Machine may be missing from the cache before the wait is reported. */
+const OWNER_CACHE_GRACE_MS = 5_000;
+
 export interface MaasMachineCaches {
   maasMachines: Informer<MaasMachine>;
   machines: Informer<Machine>;
@@ -90,6 +93,14 @@ export class MaasMachineReconciler implements Reconciler {
         return await reconcileDelete(scope);
       }
       if (machine === undefined) {
+        // Named but not cached yet: Cluster API writes the Machine first, and its watch
+        // event (which enqueues this object) is on the way. A status written now would be
+        // replaced a moment later, so only a Machine still missing after the grace is said.
+        const ageMs = this.deps.clock.now() - Date.parse(maasMachine.metadata.creationTimestamp ?? "");
+        if (machineName !== undefined && ageMs >= 0 && ageMs < OWNER_CACHE_GRACE_MS) {
+          scope.skipStatusWrite();
+          return { requeueAfterMs: OWNER_CACHE_GRACE_MS - ageMs };
+        }
         // No finalizer yet, so nothing in MAAS to hold on to: wait for CAPI's owner reference.
         scope.setCondition({
           type: ReadyCondition,
