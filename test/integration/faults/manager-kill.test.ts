@@ -50,8 +50,8 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
           zones: [{ name: "zone-a" }],
           domains: [{ name: "maas.test" }],
           bootResources: [{ name: "ubuntu/jammy" }],
-          // Spare machines, so a second allocation for one MaasMachine would succeed and show.
-          machines: Array.from({ length: COUNT + Math.ceil(COUNT / 10) + 2 }, (_, i) => ({ hostname: `kill-${String(i)}`, cpuCount: 4, memoryMiB: 16384, zone: "zone-a" })),
+          // A spare per kill while creating, so second allocations would succeed and show as such.
+          machines: Array.from({ length: COUNT + size.createKills + 2 }, (_, i) => ({ hostname: `kill-${String(i)}`, cpuCount: 4, memoryMiB: 16384, zone: "zone-a" })),
         },
       },
       // Info, not the harness's debug: a hundred machines' MAAS calls would be most of the run's log.
