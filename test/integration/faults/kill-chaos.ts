@@ -142,9 +142,17 @@ export class KillChaos {
     this.phase = undefined;
   }
 
-  /** Resolves once no restart is under way (stopping the test bed must not race one). */
+  /** Resolves once no restart is under way. */
   async restarted(): Promise<void> {
     while (this.restarting !== undefined) await this.restarting;
+  }
+
+  /** No more kills or restarts (a manager stopping sends calls too); resolves once a restart under way is done. */
+  async detach(): Promise<void> {
+    this.phase = undefined;
+    this.opts.proxy.hook = undefined;
+    this.opts.proxy.kill = undefined;
+    await this.restarted();
   }
 
   private onCall(call: ProxiedCall): KillMoment | undefined {

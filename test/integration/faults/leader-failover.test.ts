@@ -77,6 +77,8 @@ describe("two managers with leader election when the leader is SIGKILLed mid-rol
   });
 
   after(async () => {
+    // No kill from a hook while the managers stop.
+    for (const proxy of [proxyA, proxyB]) if (proxy !== undefined) proxy.hook = undefined;
     await processB?.stop();
     await bed?.stop();
     await proxyA?.close();

@@ -26,8 +26,8 @@ export interface ProxiedCall {
 }
 
 /**
- * Called for every call that arrives while the proxy passes calls. Returning a moment
- * makes the proxy call `kill` there; a promise holds the call until it settles.
+ * Called for every call as it arrives. Returning a moment makes the proxy call `kill`
+ * there; a promise holds the call until it settles.
  */
 export type CallHook = (call: ProxiedCall) => KillMoment | undefined | Promise<KillMoment | undefined>;
 

@@ -69,7 +69,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
   });
 
   after(async () => {
-    await chaos?.restarted();
+    await chaos?.detach();
     await bed?.stop();
     await proxy?.close();
     for (const line of figures) process.stdout.write(`# ${line}\n`);
