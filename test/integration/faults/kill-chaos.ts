@@ -98,8 +98,9 @@ export interface KillChaosOptions {
 
 /**
  * Fires the plan through the proxy's hook. While a killed manager is being replaced,
- * calls are counted but no point fires: a point reached then fires at the next call of
- * its write from the new process (or at rest, when the phase ends first).
+ * its successor's calls are held until it is ready; while a kill waits for its moment,
+ * calls are counted but no other point fires: one reached then fires at the next call
+ * of its write (or at rest, when the phase ends first).
  */
 export class KillChaos {
   readonly fired: FiredKill[] = [];
@@ -155,13 +156,16 @@ export class KillChaos {
     await this.restarted();
   }
 
-  private onCall(call: ProxiedCall): KillMoment | undefined {
+  private async onCall(call: ProxiedCall): Promise<KillMoment | undefined> {
     const phase = this.phase;
     if (phase === undefined || call.method !== "POST" || !PHASE_WRITES[phase].some((op) => op === call.op)) return undefined;
     const op = call.op as Write;
     const n = this.callsOf(phase, op) + 1;
     this.counts.set(`${phase}/${op}`, n);
-    if (this.armed || this.restarting !== undefined) return undefined;
+    // The new process's first calls can come before it is known to be ready (and the one
+    // to kill): held until then, so a point due now can still strike it.
+    await this.restarted();
+    if (this.armed || this.phase !== phase) return undefined;
     const point = this.pending.find((p) => p.phase === phase && p.op === op && p.call <= n);
     if (point === undefined) return undefined;
     this.take(point, true);
