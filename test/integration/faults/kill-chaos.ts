@@ -105,6 +105,8 @@ export interface KillChaosOptions {
 export class KillChaos {
   readonly fired: FiredKill[] = [];
   restarts = 0;
+  /** From each SIGKILL to the next manager ready, ms. */
+  readonly restartMs: number[] = [];
   /** A restart that failed; the test reports it. */
   readonly errors: unknown[] = [];
   private phase: Phase | undefined;
@@ -180,12 +182,14 @@ export class KillChaos {
 
   /** Called by the proxy at the chosen moment: kill by pid now, restart at once. */
   private strike(): void {
+    const killedAtMs = Date.now();
     const dead = this.opts.killManager();
     this.restarting = (async () => {
       try {
         await dead;
         await this.opts.startManager();
         this.restarts++;
+        this.restartMs.push(Date.now() - killedAtMs);
       } catch (err) {
         this.errors.push(err);
       } finally {

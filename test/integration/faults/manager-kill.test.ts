@@ -139,7 +139,11 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
         `delete: ${String(COUNT)} machines released in ${seconds(deleteMs)} s; ${String(fired.length)} kills (${describeKills(fired)}), ` +
           `${String(chaos.restarts - restartsBefore)} restarts, ${String([...releases.values()].reduce((a, b) => a + b, 0))} releases, 0 leaked`,
       );
-      figures.push(`total: ${String(chaos.fired.length)} kills, ${String(chaos.restarts)} restarts`);
+      const restartMs = [...chaos.restartMs].sort((a, b) => a - b);
+      figures.push(
+        `total: ${String(chaos.fired.length)} kills, ${String(chaos.restarts)} restarts, SIGKILL to ready ` +
+          `median ${seconds(restartMs[Math.floor(restartMs.length / 2)] ?? 0)} s, max ${seconds(restartMs.at(-1) ?? 0)} s`,
+      );
     });
   });
 });
