@@ -8,10 +8,11 @@
 // its own machine, and after the delete every machine is released once, none left.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { MAAS_MACHINE, kindSpec, type MaasMachine } from "../../../src/api/v1beta1/index.ts";
+import { kindSpec } from "../../../src/api/v1beta1/index.ts";
 import { CAPI_MACHINE } from "../../../src/capi/index.ts";
 import type { KubeObject } from "../../../src/runtime/index.ts";
 import { Testbed, createNamespace, newWatchFilter, startProviderManager, waitFor, type ProviderProcess } from "../controllers/provider-harness.ts";
+import { conditionOf, maasMachinesIn } from "./fault-support.ts";
 import { MaasProxy, type ProxiedCall } from "./maas-proxy.ts";
 import { leakedAfterDelete, ownershipProblems } from "./maas-invariants.ts";
 import { allocationsByObject, notExactly, releasesBySystemId } from "./request-ledger.ts";
@@ -66,7 +67,8 @@ describe("two managers with leader election when the leader is SIGKILLed mid-rol
     await bed.start();
     bed.client.registerKind(LEASE);
     processB = await startProviderManager({
-      kubeconfigPath: bed.env.kubeconfigPath,
+      // The manager's own least-privilege user, as the bed's manager runs (its Lease rights granted by the bed).
+      kubeconfigPath: bed.env.managerKubeconfigPath,
       sim: bed.sim,
       watchFilter: bed.filter,
       args: electionArgs,
@@ -126,8 +128,8 @@ describe("two managers with leader election when the leader is SIGKILLed mid-rol
     const ready = await waitFor(
       `all ${String(COUNT)} MaasMachines Ready under the new leader`,
       async () => {
-        const items = (await bed.client.list(MAAS_MACHINE, { namespace: ns })).items;
-        return items.length === COUNT && items.every(isReady) ? items : undefined;
+        const items = await maasMachinesIn(bed.client, ns);
+        return items.length === COUNT && items.every((m) => conditionOf(m, "Ready")?.status === "True") ? items : undefined;
       },
       240_000,
     );
@@ -140,7 +142,7 @@ describe("two managers with leader election when the leader is SIGKILLed mid-rol
     assert.ok(leader.proxy.calls.length > 0, "the leader did the first part of the rollout");
     assert.equal(await leads(follower.process(), leaseName), true);
 
-    const settled = (await bed.client.list(MAAS_MACHINE, { namespace: ns })).items;
+    const settled = await maasMachinesIn(bed.client, ns);
     assert.deepEqual(ownershipProblems(bed.sim.state(), ns, settled), []);
     const allocations = allocationsByObject(bed.sim.requestLog(), ns);
     assert.equal(allocations.size, COUNT, "every MaasMachine allocated");
@@ -161,7 +163,7 @@ describe("two managers with leader election when the leader is SIGKILLed mid-rol
   it("releases every machine once through the new leader when the Machines are deleted, and leaves none allocated", { timeout: 180_000 }, async () => {
     assert.equal(heldAfterRollout.length, COUNT, "the rollout finished");
     await Promise.all(names.map((name) => bed.client.delete(CAPI_MACHINE, { namespace: ns, name })));
-    await waitFor("every MaasMachine gone", async () => (await bed.client.list(MAAS_MACHINE, { namespace: ns })).items.length === 0, 150_000);
+    await waitFor("every MaasMachine gone", async () => (await maasMachinesIn(bed.client, ns)).length === 0, 150_000);
     assert.deepEqual(leakedAfterDelete(bed.sim.state(), ns), []);
     assert.deepEqual(notExactly(releasesBySystemId(bed.sim.requestLog(), heldAfterRollout), 1), [], "each released exactly once (system ID: releases)");
     assert.equal(follower.proxy.calls.filter((c) => c.op === "release").length >= COUNT, true, "the new leader released them");
@@ -177,8 +179,4 @@ async function leads(process: ProviderProcess | undefined, leaseName: string): P
   if (process === undefined || process.child.hasExited) return false;
   const text = await (await fetch(`http://127.0.0.1:${String(process.probePort)}/metrics`)).text();
   return text.includes(`leader_election_master_status{name="${leaseName}"} 1`);
-}
-
-function isReady(m: MaasMachine): boolean {
-  return m.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
 }

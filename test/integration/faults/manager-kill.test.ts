@@ -15,9 +15,10 @@
 //     node --import tsx --test --test-concurrency=1 test/integration/faults/manager-kill.test.ts
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { MAAS_MACHINE, type MaasMachine } from "../../../src/api/v1beta1/index.ts";
+import type { MaasMachine } from "../../../src/api/v1beta1/index.ts";
 import { CAPI_MACHINE } from "../../../src/capi/index.ts";
 import { Testbed, createNamespace, waitFor } from "../controllers/provider-harness.ts";
+import { conditionOf, maasMachinesIn } from "./fault-support.ts";
 import { KillChaos, chaosSizeFromEnv, planKills, type FiredKill } from "./kill-chaos.ts";
 import { MaasProxy } from "./maas-proxy.ts";
 import { leakedAfterDelete, ownershipProblems } from "./maas-invariants.ts";
@@ -83,7 +84,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
       const ready = await waitFor(
         `all ${String(COUNT)} MaasMachines Ready`,
         async () => {
-          const items = (await bed.client.list(MAAS_MACHINE, { namespace: ns })).items;
+          const items = await maasMachinesIn(bed.client, ns);
           return items.length === COUNT && items.every(isReady) ? items : undefined;
         },
         PHASE_TIMEOUT_MS,
@@ -96,7 +97,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
       const fired = chaos.fired.filter((k) => k.phase === "create");
       assert.equal(fired.length, size.createKills, "every planned kill fired");
       // The objects as MAAS sees them now: settled, each holding exactly its own machine.
-      const settled = (await bed.client.list(MAAS_MACHINE, { namespace: ns })).items;
+      const settled = await maasMachinesIn(bed.client, ns);
       assert.equal(settled.filter(isReady).length, COUNT, "still Ready after the last kill");
       assert.deepEqual(ownershipProblems(bed.sim.state(), ns, settled), []);
       const allocations = allocationsByObject(bed.sim.requestLog(), ns);
@@ -122,7 +123,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
       await inParallel(names, 8, (name) => bed.client.delete(CAPI_MACHINE, { namespace: ns, name }));
       await waitFor(
         "every MaasMachine and Machine gone",
-        async () => (await bed.client.list(MAAS_MACHINE, { namespace: ns })).items.length === 0 && (await bed.client.list(CAPI_MACHINE, { namespace: ns })).items.length === 0,
+        async () => (await maasMachinesIn(bed.client, ns)).length === 0 && (await bed.client.list(CAPI_MACHINE, { namespace: ns })).items.length === 0,
         PHASE_TIMEOUT_MS,
       );
       await chaos.settle();
@@ -149,7 +150,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
 });
 
 function isReady(m: MaasMachine): boolean {
-  return m.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+  return conditionOf(m, "Ready")?.status === "True";
 }
 
 /** e.g. "allocate/after 3, deploy/before 2, at rest 1". */
