@@ -15,7 +15,7 @@ import {
 import { formatProviderID } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type AllocateParams, type Machine } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
-import { recordAllocatedSpec, specInForce, type AllocatedSpec } from "./desired.ts";
+import { allocatedAgentName, recordAllocatedSpec, specInForce, type AllocatedSpec } from "./desired.ts";
 import { endpointOrReport, reportMaasAnswered, reportMaasFailure } from "./maas-errors.ts";
 import type { MachineScope } from "./scope.ts";
 
@@ -26,6 +26,16 @@ export const HELD = new Set<number>([MachineStatus.Allocated, MachineStatus.Depl
 export function agentName(scope: MachineScope): string {
   const { namespace, name, uid } = scope.maasMachine.metadata;
   return `capmaas/${namespace ?? ""}/${name}/${uid ?? ""}`;
+}
+
+/**
+ * The agent names MAAS may hold this object's machines under: the one spec.systemID was
+ * allocated with (recorded beside it; after `clusterctl move` the object has a new uid,
+ * and so a new agent name, while MAAS keeps the old one) and the object's own, for an
+ * allocation made before a crash kept it from being recorded.
+ */
+export function heldUnder(scope: MachineScope): string[] {
+  return [...new Set([allocatedAgentName(scope.maasMachine) ?? agentName(scope), agentName(scope)])];
 }
 
 /**
@@ -114,7 +124,7 @@ export async function findHeld(scope: MachineScope, options: { except?: string }
 }
 
 /**
- * Whether MAAS still holds `systemId` under this MaasMachine's agent name. MAAS would not
+ * Whether MAAS still holds `systemId` under the agent name it was allocated with. MAAS would not
  * stop us acting on a machine someone else took (an admin's key may deploy or release
  * any machine), and a release clears the agent name (maas@3.7.0 models/node.py
  * Node._release), so this is how a machine released and taken behind our back is told
@@ -125,7 +135,7 @@ export async function stillHeld(scope: MachineScope, systemId: string): Promise<
   const { services } = scope.deps.maas.endpoint();
   let found: Machine[];
   try {
-    found = await services.machines.list({ agentName: agentName(scope), systemIds: [systemId] }, { signal: scope.signal });
+    found = await services.machines.list({ agentName: allocatedAgentName(scope.maasMachine) ?? agentName(scope), systemIds: [systemId] }, { signal: scope.signal });
   } catch (err) {
     throw reportMaasFailure(scope, err, `Checking that MAAS still holds ${systemId} for this MaasMachine`);
   }
@@ -167,7 +177,7 @@ function recordAllocation(scope: MachineScope, machine: Machine, spec: Allocated
   const { maasMachine } = scope;
   maasMachine.spec.systemID = machine.system_id;
   maasMachine.spec.providerID = formatProviderID(machine.zone.name, machine.system_id);
-  recordAllocatedSpec(maasMachine, spec);
+  recordAllocatedSpec(maasMachine, spec, agentName(scope));
   scope.status.failureDomain = machine.zone.name;
   scope.status.hostname = machine.hostname;
   scope.status.machineState = machine.status_name;

@@ -14,7 +14,7 @@ import {
 import { isDeleteForMove } from "../../capi/index.ts";
 import { MaasError, MachineStatus, type ReleaseParams } from "../../maas/index.ts";
 import type { Result } from "../../runtime/index.ts";
-import { agentName } from "./allocate.ts";
+import { heldUnder } from "./allocate.ts";
 import { allocatedSpec } from "./desired.ts";
 import { endpointOrReport, reportMaasFailure } from "./maas-errors.ts";
 import type { MachineScope } from "./scope.ts";
@@ -47,17 +47,23 @@ export async function reconcileDelete(scope: MachineScope): Promise<Result | voi
 }
 
 /**
- * What MAAS holds under our agent name: spec.systemID while it is still ours, and any
- * machine an earlier pass allocated without getting to write the spec (a crash). Asked
- * every time, rather than trusting spec.systemID or the watcher's last read: a machine
- * released and taken by someone else since is no longer ours to release, and a release
- * that went through clears the agent name, so a retry never releases twice.
+ * What MAAS holds under our agent names (heldUnder: the one spec.systemID was allocated
+ * with, which `clusterctl move` carries, and the object's own): spec.systemID while it
+ * is still ours, and any machine an earlier pass allocated without getting to write the
+ * spec (a crash). Asked every time, rather than trusting spec.systemID or the watcher's
+ * last read: a machine released and taken by someone else since is no longer ours to
+ * release, and a release that went through clears the agent name, so a retry never
+ * releases twice.
  */
 async function machinesToRelease(scope: MachineScope): Promise<string[]> {
   const { services } = scope.deps.maas.endpoint();
   try {
-    const held = await services.machines.list({ agentName: agentName(scope) }, { signal: scope.signal });
-    return held.filter((m) => !RELEASED.has(m.status)).map((m) => m.system_id);
+    const held: string[] = [];
+    for (const name of heldUnder(scope)) {
+      const found = await services.machines.list({ agentName: name }, { signal: scope.signal });
+      held.push(...found.filter((m) => !RELEASED.has(m.status)).map((m) => m.system_id));
+    }
+    return [...new Set(held)];
   } catch (err) {
     throw reportMaasFailure(scope, err, "Looking for MAAS machines held for this MaasMachine");
   }

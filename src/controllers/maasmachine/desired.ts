@@ -1,7 +1,9 @@
 // What the MaasMachine asks MAAS for, and which of it is fixed once a machine is
 // allocated. The values allocated with are kept in an annotation next to spec.systemID
 // (written in the same patch), so a later edit of the spec is reported and ignored
-// instead of silently changing a running machine; `clusterctl move` carries them.
+// instead of silently changing a running machine; `clusterctl move` carries them. The
+// agent_name the machine was allocated under is kept there too: MAAS holds the machine
+// under it, and after a move the object's own agent name (its uid) is a new one.
 import {
   AllocatedSpecAnnotation,
   EphemeralAnnotation,
@@ -64,8 +66,20 @@ export function allocatedSpec(maasMachine: MaasMachine): AllocatedSpec | undefin
   }
 }
 
-export function recordAllocatedSpec(maasMachine: MaasMachine, spec: AllocatedSpec): void {
-  maasMachine.metadata.annotations = { ...maasMachine.metadata.annotations, [AllocatedSpecAnnotation]: JSON.stringify(spec) };
+export function recordAllocatedSpec(maasMachine: MaasMachine, spec: AllocatedSpec, agentName: string): void {
+  maasMachine.metadata.annotations = { ...maasMachine.metadata.annotations, [AllocatedSpecAnnotation]: JSON.stringify({ ...spec, agentName }) };
+}
+
+/** The agent_name spec.systemID was allocated under; undefined for a machine allocated before it was recorded. */
+export function allocatedAgentName(maasMachine: MaasMachine): string | undefined {
+  const text = maasMachine.metadata.annotations?.[AllocatedSpecAnnotation];
+  if (text === undefined) return undefined;
+  try {
+    const value = (JSON.parse(text) as { agentName?: unknown }).agentName;
+    return typeof value === "string" && value !== "" ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function forgetAllocatedSpec(maasMachine: MaasMachine): void {
