@@ -1,8 +1,9 @@
-// Kill points for the manager, planned from a seed and fired by progress: "the n-th
-// allocate (or deploy, or release) of this phase", counted at the proxy in front of the
-// simulator. A plan drawn from the same seed strikes at the same place of the work
-// however fast the machine runs, which wall-clock kill times would not (which machine's
-// call is the n-th still depends on scheduling). Each kill is a SIGKILL by pid at one
+// Kill points for the manager, planned from a seed and fired by progress: "the k-th
+// allocate (or deploy, or release) since this manager process started", counted at the
+// proxy in front of the simulator; one kill per process, in the plan's order. The same
+// seed gives the same kills, each after the same amount of work of its process, however
+// fast or busy the machine is, which wall-clock kill times would not (which machine's
+// call is the k-th still depends on scheduling). Each kill is a SIGKILL by pid at one
 // moment of its call (before MAAS sees it, while MAAS works on it, after MAAS answered
 // but before the manager hears), and the manager is restarted at once.
 import { Prng } from "../../../src/sim/prng.ts";
@@ -19,7 +20,7 @@ const MOMENTS: readonly KillMoment[] = ["before", "in-flight", "after"];
 export interface KillPoint {
   phase: Phase;
   op: Write;
-  /** The n-th call of `op` in the phase (1-based). */
+  /** The k-th call of `op` since the manager process started (1-based). */
   call: number;
   moment: KillMoment;
 }
@@ -60,31 +61,19 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
 }
 
 /**
- * Distinct (write, call number) pairs within the calls a phase needs at least (one of
- * each of its writes per machine), so every point is reached however the work interleaves.
+ * The plan: per phase, one point per kill, each the k-th call of one of the phase's
+ * writes within a process's life, k drawn up to machines ÷ kills. A life does more than
+ * its k calls: the calls its ten workers have in flight when it dies still reach MAAS
+ * (about 9 writes a life at 100 machines, 50 kills). Points still left when the work is
+ * done strike the manager at rest, and are counted apart.
  */
 export function planKills(size: ChaosSize): KillPoint[] {
   const prng = new Prng(size.seed, "kill-chaos");
   const plan = (phase: Phase, kills: number): KillPoint[] => {
-    const writes = PHASE_WRITES[phase];
-    return sample(prng, kills, writes.length * size.machines).map((slot) => ({
-      phase,
-      op: writes[Math.floor((slot - 1) / size.machines)] as Write,
-      call: ((slot - 1) % size.machines) + 1,
-      moment: prng.pick(MOMENTS),
-    }));
+    const maxCall = Math.max(1, Math.round(size.machines / Math.max(1, kills)));
+    return Array.from({ length: kills }, () => ({ phase, op: prng.pick(PHASE_WRITES[phase]), call: 1 + prng.int(maxCall), moment: prng.pick(MOMENTS) }));
   };
   return [...plan("create", size.createKills), ...plan("delete", size.deleteKills)];
-}
-
-/** `count` distinct numbers from 1..`max`, ascending (a partial Fisher–Yates shuffle). */
-function sample(prng: Prng, count: number, max: number): number[] {
-  const pool = Array.from({ length: max }, (_, i) => i + 1);
-  for (let i = 0; i < count; i++) {
-    const j = i + prng.int(max - i);
-    [pool[i], pool[j]] = [pool[j] as number, pool[i] as number];
-  }
-  return pool.slice(0, count).sort((a, b) => a - b);
 }
 
 export interface KillChaosOptions {
@@ -97,10 +86,10 @@ export interface KillChaosOptions {
 }
 
 /**
- * Fires the plan through the proxy's hook. While a killed manager is being replaced,
- * its successor's calls are held until it is ready; while a kill waits for its moment,
- * calls are counted but no other point fires: one reached then fires at the next call
- * of its write (or at rest, when the phase ends first).
+ * Fires the plan through the proxy's hook: the phase's next point strikes when the
+ * running process makes its k-th call of the point's write. A new process's first calls
+ * are held until it is known ready (and the one to kill); once a kill is decided, the
+ * dying process's other calls count for nothing. Every point taken strikes exactly once.
  */
 export class KillChaos {
   readonly fired: FiredKill[] = [];
@@ -110,7 +99,10 @@ export class KillChaos {
   /** A restart that failed; the test reports it. */
   readonly errors: unknown[] = [];
   private phase: Phase | undefined;
-  private readonly counts = new Map<string, number>();
+  /** Calls of each write since the running process started. */
+  private lifeCalls = new Map<Write, number>();
+  /** Calls of each write per phase, over all processes. */
+  private readonly phaseCalls = new Map<string, number>();
   private readonly pending: KillPoint[];
   private restarting: Promise<void> | undefined;
   private armed = false;
@@ -121,14 +113,14 @@ export class KillChaos {
     opts.proxy.kill = () => this.strike();
   }
 
-  /** Kill points of `phase` are counted from now. */
+  /** Kill points of `phase` are fired from now. */
   enter(phase: Phase): void {
     this.phase = phase;
   }
 
-  /** Calls of `op` counted in `phase` so far. */
+  /** Calls of `op` seen in `phase` so far, over all processes. */
   callsOf(phase: Phase, op: Write): number {
-    return this.counts.get(`${phase}/${op}`) ?? 0;
+    return this.phaseCalls.get(`${phase}/${op}`) ?? 0;
   }
 
   /**
@@ -137,7 +129,7 @@ export class KillChaos {
    */
   async settle(): Promise<void> {
     await this.restarted();
-    for (let point = this.pending.find((p) => p.phase === this.phase); point !== undefined; point = this.pending.find((p) => p.phase === this.phase)) {
+    for (let point = this.next(); point !== undefined; point = this.next()) {
       this.take(point, false);
       this.strike();
       await this.restarted();
@@ -162,16 +154,24 @@ export class KillChaos {
     const phase = this.phase;
     if (phase === undefined || call.method !== "POST" || !PHASE_WRITES[phase].some((op) => op === call.op)) return undefined;
     const op = call.op as Write;
-    const n = this.callsOf(phase, op) + 1;
-    this.counts.set(`${phase}/${op}`, n);
+    this.phaseCalls.set(`${phase}/${op}`, this.callsOf(phase, op) + 1);
+    // A kill is decided: this is the dying process's, and counts for nothing.
+    if (this.armed) return undefined;
+    const life = this.lifeCalls;
+    life.set(op, (life.get(op) ?? 0) + 1);
     // The new process's first calls can come before it is known to be ready (and the one
-    // to kill): held until then, so a point due now can still strike it.
+    // to kill): held until then, so its point can strike it.
     await this.restarted();
-    if (this.armed || this.phase !== phase) return undefined;
-    const point = this.pending.find((p) => p.phase === phase && p.op === op && p.call <= n);
-    if (point === undefined) return undefined;
+    const point = this.next();
+    // Another call took the point meanwhile, or a kill ended this call's process.
+    if (this.armed || this.lifeCalls !== life || this.phase !== phase) return undefined;
+    if (point === undefined || point.op !== op || (life.get(op) ?? 0) < point.call) return undefined;
     this.take(point, true);
     return point.moment;
+  }
+
+  private next(): KillPoint | undefined {
+    return this.pending.find((p) => p.phase === this.phase);
   }
 
   private take(point: KillPoint, onCall: boolean): void {
@@ -180,10 +180,14 @@ export class KillChaos {
     this.armed = true;
   }
 
-  /** Called by the proxy at the chosen moment: kill by pid now, restart at once. */
+  /** Called by the proxy at the chosen moment: kill by pid now, restart at once (once per point taken). */
   private strike(): void {
+    if (!this.armed) return;
+    this.armed = false;
     const killedAtMs = Date.now();
     const dead = this.opts.killManager();
+    // Whatever arrives from now on comes from the next process.
+    this.lifeCalls = new Map();
     this.restarting = (async () => {
       try {
         await dead;
@@ -193,7 +197,6 @@ export class KillChaos {
       } catch (err) {
         this.errors.push(err);
       } finally {
-        this.armed = false;
         this.restarting = undefined;
       }
     })();

@@ -103,19 +103,27 @@ export class MaasProxy {
       req.socket.destroy();
       return;
     }
-    // Its process was killed while the hook held the call.
-    if (req.socket.destroyed) {
+    // The connection died while the hook held the call (its process was killed, or gave
+    // up waiting): nothing to forward, but a kill decided on it still happens.
+    if (req.socket.destroyed || moment === "before") {
       call.outcome = "dropped";
+      if (moment !== undefined) this.strike();
       return;
     }
-    call.outcome = moment === "before" ? "dropped" : "forwarded";
-    if (moment === "before") {
-      this.strike();
-      return;
-    }
+    call.outcome = "forwarded";
     forward(req, res, this.target(), this.upstreamAgent, moment === "after" ? () => this.strike() : undefined);
-    // In flight: the whole request is on its way to MAAS when the manager dies.
-    if (moment === "in-flight") req.once("end", () => this.strike());
+    // In flight: the whole request is on its way to MAAS when the manager dies (or the
+    // caller's connection broke first: the kill still happens).
+    if (moment === "in-flight") {
+      let struck = false;
+      const strikeOnce = (): void => {
+        if (struck) return;
+        struck = true;
+        this.strike();
+      };
+      req.once("end", strikeOnce);
+      req.once("close", strikeOnce);
+    }
   }
 }
 

@@ -1,15 +1,15 @@
 // The manager SIGKILLed again and again while machines are created and then deleted
 // through their Machines (the real Cluster API core manager deletes the MaasMachines),
 // restarted at once each time. Kill points are planned from a seed and fired by
-// progress (the n-th allocate/deploy/release of the phase, at the proxy in front of the
-// simulator): before MAAS gets the call, while MAAS works on it, or after MAAS answered
-// and before the manager heard — between allocate and the spec write, between deploy
-// and the status, mid-release, before the finalizer removal. Deploys take 2 s, so kills
+// progress (each process dies at its k-th allocate, deploy or release, counted at the
+// proxy in front of the simulator): before MAAS gets the call, while MAAS works on it, or
+// after MAAS answered and before the manager heard — between allocate and the spec
+// write, between deploy and the status, mid-release, before the finalizer removal. Deploys take 2 s, so kills
 // land mid-deploy too. Checked against MAAS (the simulator's state and request log):
 // every MaasMachine Ready on its own MAAS machine, none allocated twice, then every MAAS
 // machine released exactly once and nothing left allocated.
 //
-// Size: CHAOS_MACHINES (default 20), CHAOS_KILLS (default 10, two thirds while creating),
+// Size: CHAOS_MACHINES (default 30), CHAOS_KILLS (default 15, two thirds while creating),
 // CHAOS_SEED (default 1; printed, so a failing plan can be replayed). The full run:
 //   CHAOS_MACHINES=100 CHAOS_KILLS=50 node --import tsx test/testenv/with-testenv.ts -- \
 //     node --import tsx --test --test-concurrency=1 test/integration/faults/manager-kill.test.ts
@@ -24,7 +24,7 @@ import { MaasProxy } from "./maas-proxy.ts";
 import { leakedAfterDelete, ownershipProblems } from "./maas-invariants.ts";
 import { allocationsByObject, notExactly, releasesBySystemId } from "./request-ledger.ts";
 
-const size = chaosSizeFromEnv(process.env, { machines: 20, kills: 10, seed: 1 });
+const size = chaosSizeFromEnv(process.env, { machines: 30, kills: 15, seed: 1 });
 const { machines: COUNT } = size;
 /** Generous: a restart costs a few seconds on a busy 2-core machine, and every machine deploys for 2 s. */
 const PHASE_TIMEOUT_MS = 120_000 + COUNT * 2_000 + (size.createKills + size.deleteKills) * 15_000;
@@ -96,6 +96,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
       assert.deepEqual(proxy.hookErrors, []);
       const fired = chaos.fired.filter((k) => k.phase === "create");
       assert.equal(fired.length, size.createKills, "every planned kill fired");
+      assert.equal(chaos.restarts, chaos.fired.length, "a restart after every kill");
       // The objects as MAAS sees them now: settled, each holding exactly its own machine.
       const settled = await maasMachinesIn(bed.client, ns);
       assert.equal(settled.filter(isReady).length, COUNT, "still Ready after the last kill");
@@ -132,6 +133,7 @@ describe(`the manager killed with SIGKILL at ${String(size.createKills + size.de
       assert.deepEqual(chaos.errors, [], "every restart succeeded");
       const fired = chaos.fired.filter((k) => k.phase === "delete");
       assert.equal(fired.length, size.deleteKills, "every planned kill fired");
+      assert.equal(chaos.restarts, chaos.fired.length, "a restart after every kill");
       assert.deepEqual(leakedAfterDelete(bed.sim.state(), ns), []);
       const releases = releasesBySystemId(bed.sim.requestLog(), heldAtCreateEnd);
       assert.deepEqual(notExactly(releases, 1), [], "each MAAS machine released exactly once (system ID: releases)");
