@@ -124,9 +124,9 @@ export async function findHeld(scope: MachineScope, options: { except?: string }
 }
 
 /**
- * Whether MAAS still holds `systemId` under the agent name it was allocated with. MAAS would not
- * stop us acting on a machine someone else took (an admin's key may deploy or release
- * any machine), and a release clears the agent name (maas@3.7.0 models/node.py
+ * Whether MAAS still holds `systemId` under the agent name it was allocated with. MAAS
+ * would not stop us acting on a machine someone else took (an admin's key may deploy or
+ * release any machine), and a release clears the agent name (maas@3.7.0 models/node.py
  * Node._release), so this is how a machine released and taken behind our back is told
  * from ours. True without asking for the machine this pass allocated or found.
  */
