@@ -4,10 +4,11 @@
 // progress (each process dies at its k-th allocate, deploy or release, counted at the
 // proxy in front of the simulator): before MAAS gets the call, while MAAS works on it, or
 // after MAAS answered and before the manager heard — between allocate and the spec
-// write, between deploy and the status, mid-release, before the finalizer removal. Deploys take 2 s, so kills
-// land mid-deploy too. Checked against MAAS (the simulator's state and request log):
-// every MaasMachine Ready on its own MAAS machine, none allocated twice, then every MAAS
-// machine released exactly once and nothing left allocated.
+// write, between deploy and the status, mid-release, before the finalizer removal.
+// Deploys take 2 s, so kills land mid-deploy too; points left when the work is done
+// strike the manager at rest. Checked against MAAS (the simulator's state and request
+// log): every MaasMachine Ready on its own MAAS machine, none allocated twice, then every
+// MAAS machine released exactly once and nothing left allocated.
 //
 // Size: CHAOS_MACHINES (default 30), CHAOS_KILLS (default 15, two thirds while creating),
 // CHAOS_SEED (default 1; printed, so a failing plan can be replayed). The full run:
