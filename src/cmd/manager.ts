@@ -131,7 +131,7 @@ async function run(config: ManagerConfig, logger: Logger): Promise<number> {
   enqueueMachine = (key) => provider.machines.controller.enqueue(key, { urgent: true });
   // New credentials: everything that waited for MAAS goes again now, not at the next resync.
   enqueueAll = () => provider.enqueueAll();
-  metrics.countMachinesFrom(() => provider.machines.caches.maasMachines.list());
+  metrics.countMachinesFrom((visit) => provider.machines.caches.maasMachines.forEachCached(visit));
   if (config.maasCredentials.kind === "secret") watchCredentialsSecret(manager, maas, config.maasCredentials, logger);
 
   let metricsServer: ProbeServer | undefined;

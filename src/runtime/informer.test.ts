@@ -101,6 +101,21 @@ describe("Informer", () => {
     await informer.stop();
   });
 
+  it("visits every cached object itself with forEachCached, the same object on each visit (no copies)", async () => {
+    const clock = new FakeClock();
+    const source = new ScriptedSource();
+    source.items = [widget("a", "5"), widget("b", "6")];
+    const { informer } = await startInformer(source, clock);
+    const first: Array<Readonly<Widget>> = [];
+    informer.forEachCached((w) => first.push(w));
+    const second: Array<Readonly<Widget>> = [];
+    informer.forEachCached((w) => second.push(w));
+    assert.deepEqual(first.map((w) => w.metadata.name).sort(), ["a", "b"]);
+    assert.equal(first.length, second.length);
+    for (const [i, w] of first.entries()) assert.equal(w, second[i], "the cached object, not a copy");
+    await informer.stop();
+  });
+
   it("applies watch events, dropping updates that carry no new resourceVersion", async () => {
     const clock = new FakeClock();
     const source = new ScriptedSource();

@@ -16,24 +16,31 @@ export interface ProviderMetrics {
   ephemeralRefusals: Counter<"source">;
   /** MAAS memory minus requested minMemory of ephemeral machines, MiB. */
   ephemeralMemoryHeadroom: Histogram;
-  /** Counts `capmaas_machines` from these MaasMachines at each scrape (the informer cache, no API call). */
-  countMachinesFrom(source: () => readonly MaasMachine[]): void;
+  /** Counts `capmaas_machines` at each scrape from the MaasMachines `source` visits (the informer cache, no API call, no copies). */
+  countMachinesFrom(source: (visit: (maasMachine: Readonly<MaasMachine>) => void) => void): void;
 }
 
 export function createProviderMetrics(registry: Registry): ProviderMetrics {
   const registers = [registry];
-  let source: () => readonly MaasMachine[] = () => [];
+  let source: (visit: (maasMachine: Readonly<MaasMachine>) => void) => void = () => undefined;
   const machines: Gauge<"deployment_target" | "state"> = new Gauge({
     name: "capmaas_machines",
     help: "MaasMachines by deployment target (memory, disk) and MAAS state.",
     labelNames: ["deployment_target", "state"],
     registers,
     collect() {
-      machines.reset();
-      for (const maasMachine of source()) {
+      // Counted here and set once per label pair: prom-client hashes the labels on every inc.
+      const counts = new Map<string, { deployment_target: string; state: string; count: number }>();
+      source((maasMachine) => {
         const target = maasMachine.status?.deploymentTarget ?? (effectiveEphemeral(maasMachine.spec) ? "memory" : "disk");
-        machines.inc({ deployment_target: target, state: maasMachine.status?.machineState ?? "Pending" });
-      }
+        const state = maasMachine.status?.machineState ?? "Pending";
+        const key = `${target}\u0000${state}`;
+        const entry = counts.get(key) ?? { deployment_target: target, state, count: 0 };
+        entry.count++;
+        counts.set(key, entry);
+      });
+      machines.reset();
+      for (const { count, ...labels } of counts.values()) machines.set(labels, count);
     },
   });
   return {
