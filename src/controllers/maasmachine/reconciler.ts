@@ -54,6 +54,10 @@ export class MaasMachineReconciler implements Reconciler {
     this.deps = options.deps;
     this.caches = options.caches;
     this.workloadClusters = options.workloadClusters;
+    this.caches.maasMachines.on((event) => {
+      if (event.type === "delete") this.written.forget(event.object.metadata.namespace, event.object.metadata.name);
+      else this.written.seen(event.object);
+    });
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result | void> {
@@ -67,10 +71,11 @@ export class MaasMachineReconciler implements Reconciler {
     // cannot hide an allocation either: the finalizer write carries a resourceVersion
     // precondition, and a finalizer without a system ID makes the allocate step look in
     // MAAS (by agent_name) before allocating.
-    const fresh = this.written.isBehind(cached);
-    const maasMachine = fresh ? await this.readStored(cached, ctx) : cached;
+    const copy = this.written.check(cached);
+    if (copy === "gone") return; // our finalizer removal deleted it; the cache has yet to drop it
+    const maasMachine = copy === "behind" ? await this.readStored(cached, ctx) : cached;
     if (maasMachine === undefined) return;
-    if (fresh) this.written.remember(maasMachine);
+    if (copy === "behind") this.written.remember(maasMachine);
     if (isExternallyManaged(maasMachine)) {
       ctx.log.debug("externally managed (cluster.x-k8s.io/managed-by); skipping");
       return;

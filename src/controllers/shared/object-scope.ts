@@ -51,6 +51,8 @@ export class ObjectScope<T extends ReconciledObject> {
   private gone = false;
   /** Set when the status this pass computed is superseded before anyone reads it (see skipStatusWrite). */
   private statusSkipped = false;
+  /** The version this pass started from: a patch with nothing to send answers with it. */
+  private readonly startVersion: string | undefined;
 
   constructor(options: ObjectScopeOptions<T>) {
     if (options.object.metadata.name === "") throw new Error(`a ${options.kind.kind} scope needs a named object`);
@@ -58,6 +60,7 @@ export class ObjectScope<T extends ReconciledObject> {
     this.deps = options.deps;
     this.readyFrom = options.readyFrom;
     this.written = options.written;
+    this.startVersion = options.object.metadata.resourceVersion;
     this.patchHelper = new PatchHelper({ object: options.object, client: options.deps.client, kind: options.kind });
   }
 
@@ -110,7 +113,7 @@ export class ObjectScope<T extends ReconciledObject> {
       this.written?.rememberGone(written);
       return result;
     }
-    this.written?.remember(written);
+    this.rememberWrite(written);
     this.object.metadata = written.metadata;
     this.object.spec = written.spec;
     return result;
@@ -141,12 +144,19 @@ export class ObjectScope<T extends ReconciledObject> {
     }
     if (this.gone) return;
     try {
-      // Not `written?.remember(await …)`: optional chaining would skip the write itself.
-      const stored = await this.patchHelper.patch(this.object, this.statusSkipped ? { status: false } : {});
-      this.written?.remember(stored);
+      this.rememberWrite(await this.patchHelper.patch(this.object, this.statusSkipped ? { status: false } : {}));
     } catch (err) {
       if (!this.deletedAfterLastFinalizer(err)) throw err;
     }
+  }
+
+  /**
+   * Only a write that happened: a pass with nothing to send still holds the version the
+   * cache gave it, which the informer will not deliver again, so remembering it would
+   * make the next change by anyone else (a deletion) look like a lagging cache.
+   */
+  private rememberWrite(stored: T): void {
+    if (stored.metadata.resourceVersion !== this.startVersion) this.written?.remember(stored);
   }
 
   /**

@@ -6,6 +6,10 @@ import { after, before, describe, it } from "node:test";
 import { MAAS_MACHINE } from "../../../src/api/v1beta1/index.ts";
 import { CAPI_CLUSTER, CAPI_MACHINE } from "../../../src/capi/index.ts";
 import { MaasClient } from "../../../src/maas/index.ts";
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { auditLogPathIn } from "../../testenv/control-plane.ts";
+import { MANAGER_USER } from "../../testenv/manager-identity.ts";
 import { Testbed, createNamespace, waitFor } from "./provider-harness.ts";
 
 describe("MaasMachine once deployed", () => {
@@ -24,6 +28,19 @@ describe("MaasMachine once deployed", () => {
     return bed.readyMaasMachine(ns, name);
   }
 
+  /** The manager's requests on one MaasMachine, from the control plane's audit log: "verb[/subresource] code". */
+  async function managerRequestsOn(ns: string, name: string): Promise<string[]> {
+    const log = await readFile(auditLogPathIn(dirname(bed.env.kubeconfigPath)), "utf8");
+    const requests: string[] = [];
+    for (const line of log.split("\n")) {
+      if (!line.includes(MANAGER_USER) || !line.includes(name)) continue;
+      const e = JSON.parse(line) as { verb?: string; user?: { username?: string }; objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string }; responseStatus?: { code?: number } };
+      if (e.user?.username !== MANAGER_USER || e.objectRef?.resource !== "maasmachines" || e.objectRef.namespace !== ns || e.objectRef.name !== name) continue;
+      requests.push(`${e.verb ?? ""}${e.objectRef.subresource === undefined ? "" : `/${e.objectRef.subresource}`} ${String(e.responseStatus?.code ?? "")}`);
+    }
+    return requests;
+  }
+
   async function gone(ns: string, name: string): Promise<void> {
     await waitFor(`MaasMachine ${name} gone`, async () => {
       const left = await bed.client.list(MAAS_MACHINE, { namespace: ns });
@@ -37,8 +54,12 @@ describe("MaasMachine once deployed", () => {
       await bed.readyCluster(ns, "c1");
       const m = await deployed(ns, "c1", "disk", { minCPU: 8, minMemory: 32768, tags: ["worker"], releasePolicy: "quick-erase" });
       const start = mark();
+      const before = (await managerRequestsOn(ns, "disk")).length;
       await bed.client.delete(CAPI_MACHINE, { namespace: ns, name: "disk" });
       await gone(ns, "disk");
+      // The deletion and the state after our last write come from the cache: no re-read.
+      const whileDeleting = (await managerRequestsOn(ns, "disk")).slice(before);
+      assert.deepEqual(whileDeleting.filter((r) => r.startsWith("get")), [], `the manager read the MaasMachine while deleting it; its requests: ${whileDeleting.join(", ")}`);
       const releases = calls("release", m.spec.systemID ?? "", start);
       assert.equal(releases.length, 1);
       assert.equal(releases[0]?.params.erase, "true");
