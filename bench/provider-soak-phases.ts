@@ -344,13 +344,15 @@ export async function measureDelete(ctx: SoakContext): Promise<void> {
 export function printSoakTargets(config: SoakSettings, f: { created: { readyPerSecond: number }; hold: HoldFigures; resync: ResyncFigures; restart: RestartFigures }): void {
   const n = config.machines;
   const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
-  // One batched read of up to 200 machines per --maas-watch-interval (60 s) at rest.
+  // One batched read of up to 200 machines per --maas-watch-interval (60 s) at rest; the
+  // watcher batches machines from 3/4 of the interval, so some reads carry fewer: 10 % over.
   const watcherReads = Math.ceil(n / 200);
+  const readsAllowed = Math.floor(watcherReads * 1.1);
   printTable(`soak: against the targets, ${String(n)} machines`, [
     ["target", "verdict", "measured"],
     ["manager RSS < 400 MB while holding them", verdict(f.hold.maxRssMiB < RSS_TARGET_MIB), `${f.hold.maxRssMiB.toFixed(0)} MiB (${(f.hold.maxRssMiB * 2 ** 20 / 1e6).toFixed(0)} MB)`],
     ["no API writes at rest", verdict(f.hold.writesOutsideResyncs === 0), `${String(f.hold.writesOutsideResyncs)} (in resyncs: ${String(f.hold.writesInResyncs)})`],
-    [`MAAS reads at rest bounded by the watcher's interval (≤ ${String(watcherReads)} batched reads/min)`, verdict(f.hold.maasReadsPerMinute <= watcherReads * 1.1), `${f.hold.maasReadsPerMinute.toFixed(1)} reads/min, ${(f.hold.machinesReadPerMinute / n).toFixed(2)} machine records per machine per minute; the Go provider: 30–56 GETs per machine per minute`],
+    [`MAAS reads at rest bounded by the watcher's interval (≤ ${String(readsAllowed)} batched reads/min: ${String(watcherReads)} of 200 machines, + 10 %)`, verdict(f.hold.maasReadsPerMinute <= readsAllowed), `${f.hold.maasReadsPerMinute.toFixed(1)} reads/min, ${(f.hold.machinesReadPerMinute / n).toFixed(2)} machine records per machine per minute; the Go provider: 30–56 GETs per machine per minute`],
     ["the periodic resync writes nothing", verdict(f.resync.writes === 0), `${String(f.resync.writes)} writes, ${String(f.resync.maasCalls)} MAAS calls, drained in ≤ ${seconds(f.resync.durationMs)}`],
     ["a restart writes nothing", verdict(f.restart.writes === 0), `${String(f.restart.writes)} writes, ${String(f.restart.maasCalls)} MAAS calls; /readyz ${seconds(f.restart.readyMs)}, drained ${seconds(f.restart.drainedMs)}, last reconcile ${seconds(f.restart.settledMs)}`],
   ]);
