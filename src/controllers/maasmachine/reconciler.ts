@@ -48,12 +48,13 @@ export class MaasMachineReconciler implements Reconciler {
   readonly caches: MaasMachineCaches;
   readonly workloadClusters: WorkloadClusters;
   /** Our own last write per MaasMachine, so a lagging cache is never acted on. */
-  private readonly written = new WrittenVersions();
+  private readonly written: WrittenVersions;
 
   constructor(options: MaasMachineReconcilerOptions) {
     this.deps = options.deps;
     this.caches = options.caches;
     this.workloadClusters = options.workloadClusters;
+    this.written = new WrittenVersions((namespace, name) => this.caches.maasMachines.get(namespace, name));
     this.caches.maasMachines.on((event) => {
       if (event.type === "delete") this.written.forget(event.object.metadata.namespace, event.object.metadata.name);
       else this.written.seen(event.object);

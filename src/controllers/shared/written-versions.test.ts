@@ -30,6 +30,18 @@ describe("WrittenVersions", () => {
     });
   });
 
+  describe("when the watch delivered our write before its answer came back", () => {
+    it("does not remember it, as the cache already holds it", () => {
+      let inCache = at("7");
+      const written = new WrittenVersions(() => inCache);
+      written.remember(at("7"));
+      assert.equal(written.size, 0);
+      inCache = at("6");
+      written.remember(at("8"));
+      assert.equal(written.check(at("6")), "behind", "the cache not there yet: remembered");
+    });
+  });
+
   describe("after our write deleted the object", () => {
     it("says the cached copy of that object is gone, even at the version that write answered with", () => {
       const written = new WrittenVersions();

@@ -25,10 +25,21 @@ interface LastWrite {
 export class WrittenVersions {
   private readonly writes = new Map<string, LastWrite>();
 
+  /**
+   * `cached` reads the informer's copy: the watch can deliver a write before the answer
+   * to it arrives, and a write the cache already holds needs no remembering.
+   */
+  constructor(private readonly cached: (namespace: string | undefined, name: string) => KubeObject | undefined = () => undefined) {}
+
   /** Records the object as this controller last wrote (or read) it. */
   remember(obj: KubeObject): void {
     const version = obj.metadata.resourceVersion;
-    if (version !== undefined) this.writes.set(keyOf(obj), { resourceVersion: version });
+    if (version === undefined) return;
+    if (this.cached(obj.metadata.namespace, obj.metadata.name)?.metadata.resourceVersion === version) {
+      this.writes.delete(keyOf(obj));
+      return;
+    }
+    this.writes.set(keyOf(obj), { resourceVersion: version });
   }
 
   /**
