@@ -5,19 +5,29 @@ import * as x509 from "@peculiar/x509";
 import { X509Certificate, webcrypto } from "node:crypto";
 import { newKeyPair, type CaPair, type KeyAlgorithm } from "./x509.ts";
 
+export interface CaOptions {
+  algorithm?: KeyAlgorithm;
+  commonName?: string;
+  /** Go writes a PrintableString where it can; openssl writes UTF8String by default. */
+  stringType?: "printableString" | "utf8String";
+  /** When the CA was made (now): a cluster's CA is older than the machines that join it. */
+  createdAt?: Date;
+}
+
 /**
  * A CA like cluster-api util/secret/certificates.go newSelfSignedCACert: CN "kubernetes"
  * (for the etcd and front-proxy CAs too), 5 minutes back-dated, CA:TRUE with path
  * length 0, a subject key id (Go adds one to every CA), and the key in PKCS#1 or SEC1 PEM.
  */
-export async function makeCa(algorithm: KeyAlgorithm = "RSA-2048", commonName = "kubernetes"): Promise<CaPair> {
+export async function makeCa(options: CaOptions = {}): Promise<CaPair> {
+  const { algorithm = "RSA-2048", commonName = "kubernetes", stringType = "printableString" } = options;
   const keys = await newKeyPair(algorithm);
   const signingAlgorithm = algorithm.startsWith("RSA-")
     ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
     : { name: "ECDSA", hash: algorithm === "ECDSA-P256" ? "SHA-256" : "SHA-384", namedCurve: algorithm === "ECDSA-P256" ? "P-256" : "P-384" };
   const signingKey = await webcrypto.subtle.importKey("pkcs8", keys.privateKey.export({ type: "pkcs8", format: "der" }), signingAlgorithm, false, ["sign"]);
-  const now = Date.now();
-  const name = new x509.Name([{ "2.5.4.3": [{ printableString: commonName }] }]);
+  const now = (options.createdAt ?? new Date()).getTime();
+  const name = new x509.Name([{ "2.5.4.3": [{ [stringType]: commonName }] }]);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: "00",
     subject: name,

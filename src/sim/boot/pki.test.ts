@@ -21,8 +21,19 @@ interface Cas {
   etcd: CaPair;
 }
 
+const DAY = 24 * 60 * MINUTE;
+
+/**
+ * The three CAs. The cluster CA is days older than the node (the Cluster's, made before
+ * its machines) and the etcd CA spells its name as openssl does (UTF8String), so a
+ * certificate that re-encodes the issuer's name or dates from the wrong clock shows it.
+ */
 async function makeCas(algorithm: "RSA-2048" | "ECDSA-P256" = "RSA-2048"): Promise<Cas> {
-  return { cluster: await makeCa(algorithm), frontProxy: await makeCa(algorithm), etcd: await makeCa(algorithm) };
+  return {
+    cluster: await makeCa({ algorithm, createdAt: new Date(Date.now() - 3 * DAY) }),
+    frontProxy: await makeCa({ algorithm }),
+    etcd: await makeCa({ algorithm, stringType: "utf8String" }),
+  };
 }
 
 function input(cas: NodePkiInput["cas"], change: Partial<NodePkiInput> = {}): NodePkiInput {
@@ -258,6 +269,17 @@ describe("mintNodeCertificates", () => {
       const cas = await makeCas();
       const minted = await mintNodeCertificates(input({ cluster: cas.cluster, frontProxy: cas.frontProxy }));
       assert.deepEqual(Object.keys(minted.pki).sort(), ["apiserver", "apiserver-kubelet-client", "front-proxy-client"]);
+    });
+  });
+
+  describe("from an expired CA", () => {
+    it("still mints, warning which CA has expired, as kubeadm's CheckCertificatePeriodValidity does", async () => {
+      const cas = await makeCas();
+      const expired = await makeCa({ createdAt: new Date(Date.now() - 11 * 365 * DAY) });
+      const minted = await mintNodeCertificates(input({ ...cas, frontProxy: expired }));
+      assert.ok(minted.pki["front-proxy-client"]);
+      assert.equal(minted.warnings.length, 1);
+      assert.match(minted.warnings[0] ?? "", /^cas\.frontProxy: the CA has expired/);
     });
   });
 
