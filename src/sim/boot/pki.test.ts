@@ -272,6 +272,15 @@ describe("mintNodeCertificates", () => {
     });
   });
 
+  describe("with a host name apart from the node name", () => {
+    it("names the kubelet's serving certificate for the host, trimmed and lowercased as the kubelet does", async () => {
+      const minted = await mintNodeCertificates(input(await makeCas(), { hostname: " Machine-7.MAAS\n" }));
+      const leaf = cert(minted.kubeletServing.certPem);
+      assert.match(leaf.subject, /^CN=machine-7\.maas@[0-9]+$/);
+      assert.equal(leaf.subjectAltName, "DNS:machine-7.maas");
+    });
+  });
+
   describe("from an expired CA", () => {
     it("still mints, warning which CA has expired, as kubeadm's CheckCertificatePeriodValidity does", async () => {
       const cas = await makeCas();

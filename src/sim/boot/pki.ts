@@ -56,7 +56,7 @@ export interface NodePkiInput {
   encryptionAlgorithm?: string;
   /** ClusterConfiguration.certificateValidityPeriod in ms (1 year). */
   certificateValidityPeriodMs?: number;
-  /** The machine's host name, the kubelet's serving certificate's name (nodeName). */
+  /** The machine's host name, the kubelet's serving certificate's name, lowercased as the kubelet does (nodeName). */
   hostname?: string;
   /** kubeadm's start time (now). */
   now?: Date;
@@ -178,21 +178,23 @@ export async function mintNodeCertificates(input: NodePkiInput): Promise<NodeCer
   ];
   const notBefore = new Date(now.getTime() - CERTIFICATE_BACKDATE_MS);
   const notAfter = new Date(now.getTime() + period);
+  const leaves = leafDefinitions(input, addresses, warnings);
+  // Key generation dominates; Node runs it on the libuv pool, so all keys at once.
+  const [issued, superAdmin, kubeletServing] = await Promise.all([
+    Promise.all(leaves.map((leaf) => issueWithNewKey(authorities[leaf.ca] as Authority, algorithm, { ...leaf, notBefore, notAfter }))),
+    // Kubeconfig client certificates carry no NotBefore of their own, so NewSignedCert
+    // starts them at the CA's NotBefore.
+    issueWithNewKey(authorities.cluster, algorithm, {
+      commonName: "kubernetes-super-admin",
+      organizations: ["system:masters"],
+      usages: ["clientAuth"],
+      notBefore: authorities.cluster.notBefore,
+      notAfter,
+    }),
+    kubeletServingCertificate((input.hostname ?? input.nodeName).trim().toLowerCase(), now),
+  ]);
   const pki: NodeCertificates["pki"] = {};
-  for (const leaf of leafDefinitions(input, addresses, warnings)) {
-    const authority = authorities[leaf.ca] as Authority;
-    pki[leaf.name] = await issueWithNewKey(authority, algorithm, { ...leaf, notBefore, notAfter });
-  }
-  // Kubeconfig client certificates carry no NotBefore of their own, so NewSignedCert
-  // starts them at the CA's NotBefore.
-  const superAdmin = await issueWithNewKey(authorities.cluster, algorithm, {
-    commonName: "kubernetes-super-admin",
-    organizations: ["system:masters"],
-    usages: ["clientAuth"],
-    notBefore: authorities.cluster.notBefore,
-    notAfter,
-  });
-  const kubeletServing = await kubeletServingCertificate(input.hostname ?? input.nodeName, now);
+  leaves.forEach((leaf, i) => (pki[leaf.name] = issued[i]));
   return { pki, superAdmin, kubeletServing, warnings };
 }
 
