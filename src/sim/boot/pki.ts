@@ -100,7 +100,7 @@ interface LeafDefinition {
 function leafDefinitions(input: NodePkiInput, addresses: NodeAddresses, warnings: string[]): LeafDefinition[] {
   const leaves: LeafDefinition[] = [
     { name: "apiserver", ca: "cluster", commonName: "kube-apiserver", usages: ["serverAuth"], altNames: apiServerAltNames(addresses, input.apiServerCertSANs ?? [], warnings) },
-    // ClusterAdminsGroupAndClusterRoleBinding since kubeadm 1.29.
+    // O is constants.ClusterAdminsGroupAndClusterRoleBinding in v1.34.
     { name: "apiserver-kubelet-client", ca: "cluster", commonName: "kube-apiserver-kubelet-client", organizations: ["kubeadm:cluster-admins"], usages: ["clientAuth"] },
     { name: "front-proxy-client", ca: "frontProxy", commonName: "front-proxy-client", usages: ["clientAuth"] },
   ];
