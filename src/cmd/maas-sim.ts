@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { createLogger, installStreamGuards, shutdownLogger } from "../observability/index.ts";
 import { InventoryError, loadInventoryFile, parseFaultSpec, startSimulator, type FaultRule, type SimulatorOptions } from "../sim/index.ts";
+import { parseSubnetCidr } from "../sim/inventory-schema.ts";
 import { parseMaasVersion } from "../sim/maas-version.ts";
 import { StateFileError } from "../sim/persistence.ts";
 import { parseApiKey } from "../sim/simulator.ts";
@@ -21,6 +22,9 @@ Options:
   --api-key CK:TK:TS          admin API key (default: generated)
   --machines N                machines to generate when the inventory lists none (default 10)
   --inventory FILE            YAML or JSON inventory (zones, pools, tags, images, machines)
+  --subnet CIDR               network deployed machines get addresses from (default 10.20.0.0/16);
+                              a loopback one such as 127.10.0.0/16 lets this host reach what a
+                              booted machine serves on its address (instead of subnet: in the inventory)
   --state FILE                load state from FILE if present; keep it saved there (every
                               change is fsynced before the answer, as MAAS commits first)
   --maas-version X.Y.Z        MAAS version to behave like (default 3.6.0)
@@ -65,6 +69,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
         "api-key": { type: "string" },
         machines: { type: "string" },
         inventory: { type: "string" },
+        subnet: { type: "string" },
         state: { type: "string" },
         "maas-version": { type: "string" },
         "deploy-seconds": { type: "string" },
@@ -111,6 +116,12 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
     } catch (error) {
       throw new UsageError(`--maas-version: ${(error as Error).message}`);
     }
+  }
+  if (v.subnet !== undefined) {
+    if (parseSubnetCidr(v.subnet) === null) {
+      throw new UsageError(`--subnet ${v.subnet}: expected an IPv4 network with a /8 to /24 prefix, e.g. --subnet 127.10.0.0/16 (loopback) or --subnet 10.20.0.0/16`);
+    }
+    options.subnet = v.subnet;
   }
   if (v.inventory !== undefined) {
     try {

@@ -38,6 +38,15 @@ async function firstLine(r: Run): Promise<string> {
   return line;
 }
 
+/** The exit code, or "still running" (a flag taken that should not have been): the test then fails and stops it, instead of hanging. */
+async function exitedWithin(r: Run, ms: number): Promise<number | null | "still running"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"still running">((resolve) => (timer = setTimeout(() => resolve("still running"), ms)));
+  const outcome = await Promise.race([r.exited, late]);
+  clearTimeout(timer);
+  return outcome;
+}
+
 function stop(r: Run): void {
   if (r.child.exitCode === null && r.child.pid !== undefined) process.kill(r.child.pid, "SIGTERM");
 }
@@ -115,6 +124,27 @@ describe("maas-sim command", () => {
     }
   });
 
+  it("gives deployed machines addresses in --subnet", async () => {
+    const r = run(["--port", "0", "--api-key", "CK:TK:TS", "--machines", "1", "--deploy-seconds", "0", "--subnet", "127.10.0.0/16"]);
+    try {
+      const endpoint = /MAAS_ENDPOINT=(\S+)/.exec(await firstLine(r))?.[1] ?? "";
+      const client = new TestClient(endpoint, "CK:TK:TS");
+      const [machine] = (await client.get("machines/")).json<Array<{ system_id: string }>>();
+      await client.post(`machines/${machine?.system_id ?? ""}/`, "deploy", {});
+      let addresses: string[] = [];
+      for (let i = 0; i < 100 && addresses.length === 0; i++) {
+        addresses = (await client.get(`machines/${machine?.system_id ?? ""}/`)).json<{ ip_addresses: string[] }>().ip_addresses;
+        if (addresses.length === 0) await new Promise((resolve) => setTimeout(resolve, 50)); // the real process's deploy timer
+      }
+      assert.deepEqual(addresses, ["127.10.0.10"]);
+    } finally {
+      stop(r);
+      await r.exited;
+    }
+  });
+
+  const subnetInventory = join(dir, "subnet.yaml");
+  writeFileSync(subnetInventory, "subnet: {cidr: 10.1.0.0/16}\n");
   const badFlags: Array<[string[], RegExp]> = [
     [["--port", "abc"], /--port abc: expected a whole number from 0 to 65535, e\.g\. --port 5240/],
     [["--api-key", "nocolons"], /--api-key: expected consumer_key:token_key:token_secret/],
@@ -126,12 +156,14 @@ describe("maas-sim command", () => {
     [["--request-timeout-seconds", "0"], /--request-timeout-seconds 0: expected a number ≥ 0\.001, e\.g\. --request-timeout-seconds 60/],
     [["--max-body-bytes", "1.5"], /--max-body-bytes 1\.5: expected a whole number ≥ 0/],
     [["--max-connections", "0"], /--max-connections 0: expected a whole number ≥ 1, e\.g\. --max-connections 1536/],
+    [["--subnet", "127.10.0.0"], /--subnet 127\.10\.0\.0: expected an IPv4 network with a \/8 to \/24 prefix, e\.g\. --subnet 127\.10\.0\.0\/16/],
+    [["--subnet", "127.10.0.0/16", "--inventory", subnetInventory], /--inventory: inventory .*subnet\.yaml: subnet is set both here and by the subnet option \(--subnet\); keep one/],
   ];
   for (const [args, message] of badFlags) {
     it(`exits 2 naming the problem for ${args.join(" ")}`, async () => {
       const r = run(args);
       try {
-        assert.equal(await r.exited, 2);
+        assert.equal(await exitedWithin(r, 30_000), 2);
         assert.match(r.stderr(), message);
         assert.equal(r.stdout(), "");
       } finally {

@@ -1,5 +1,6 @@
 // Checks an inventory document (parsed YAML/JSON) and says, for the first
 // problem, which field is wrong and how to fix it.
+import { contains, parseCidr } from "./ipv4.ts";
 import { STATUS_SHORT_NAMES } from "./status.ts";
 import type { Inventory } from "./types.ts";
 
@@ -11,6 +12,13 @@ import type { Inventory } from "./types.ts";
 export const API_KEY_PATTERN = /^[A-Za-z0-9._~-]+:[A-Za-z0-9._~-]+:[A-Za-z0-9._~-]+$/;
 
 export class InventoryError extends Error {}
+
+export const SUBNET_CIDR_FIX = "write an IPv4 network with a /8 to /24 prefix, e.g. 10.20.0.0/16, or 127.10.0.0/16 to reach booted machines from this host";
+
+/** The simulator's subnet: an IPv4 network from /8 to /24, host bits cleared as MAAS stores it. */
+export function parseSubnetCidr(text: string): ReturnType<typeof parseCidr> {
+  return parseCidr(text, 8, 24);
+}
 
 type Obj = Record<string, unknown>;
 
@@ -67,11 +75,10 @@ export function validateInventory(doc: unknown, source = "inventory"): Inventory
   if (root.subnet !== undefined) {
     const o = v.object(root.subnet, "subnet");
     v.onlyKnown(o, "subnet", ["cidr", "gateway"]);
-    const [ip, bits] = typeof o.cidr === "string" ? o.cidr.split("/") : [];
-    if (ip === undefined || !IPV4.test(ip) || !/^(8|9|1\d|2[0-4])$/.test(bits ?? "")) {
-      v.fail("subnet.cidr", o.cidr, "write an IPv4 network with a /8 to /24 prefix, e.g. cidr: 10.20.0.0/16");
-    }
+    const network = (typeof o.cidr === "string" ? parseSubnetCidr(o.cidr) : null) ?? v.fail("subnet.cidr", o.cidr, SUBNET_CIDR_FIX);
     if (o.gateway !== undefined && (typeof o.gateway !== "string" || !IPV4.test(o.gateway))) v.fail("subnet.gateway", o.gateway, "write an IPv4 address, e.g. gateway: 10.20.0.1");
+    // Subnet.validate_gateway_ip (maasserver/models/subnet.py).
+    if (typeof o.gateway === "string" && !contains(network, o.gateway)) v.fail("subnet.gateway", o.gateway, `Gateway IP must be within CIDR range (${network.cidr}), as MAAS says`);
   }
   v.list(root.users, "users", (item, path) => {
     const o = v.object(item, path);

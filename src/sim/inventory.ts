@@ -3,7 +3,8 @@
 // hostnames, sizes and addresses.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { InventoryError, validateInventory } from "./inventory-schema.ts";
+import { InventoryError, parseSubnetCidr, SUBNET_CIDR_FIX, validateInventory } from "./inventory-schema.ts";
+import { contains, hostAddress, parseCidr, type Ipv4Network } from "./ipv4.ts";
 import { Prng } from "./prng.ts";
 import { MachineStatus, STATUS_SHORT_NAMES } from "./status.ts";
 import { DEFAULT_DISK_TAGS } from "./storage.ts";
@@ -46,6 +47,8 @@ export interface BuildOptions {
   admin: Credential;
   /** Names the inventory in error messages, e.g. "inventory lab.yaml". */
   source?: string;
+  /** The machines' network (SimulatorOptions.subnet); refused together with the inventory's subnet. */
+  subnet?: string;
 }
 
 export function buildStoreData(options: BuildOptions): StoreData {
@@ -63,7 +66,7 @@ export function buildStoreData(options: BuildOptions): StoreData {
     dnsResources: [],
     machines: [],
     defaultDistroSeries: inv.defaultDistroSeries ?? "jammy",
-    subnet: subnetOf(inv),
+    subnet: subnetOf(inv, options.subnet, source),
   };
   const data: StoreData = { state, counters: {}, credentials };
   for (const user of inv.users ?? []) {
@@ -101,9 +104,15 @@ export function buildStoreData(options: BuildOptions): StoreData {
   return data;
 }
 
-function subnetOf(inv: Inventory): { cidr: string; gateway: string } {
-  const cidr = inv.subnet?.cidr ?? "10.20.0.0/16";
-  return { cidr, gateway: inv.subnet?.gateway ?? hostAddress(cidr, 1) };
+/** The one subnet machines boot on: the option's, the inventory's, or 10.20.0.0/16; gateway .1 unless given. */
+function subnetOf(inv: Inventory, option: string | undefined, source: string): { cidr: string; gateway: string } {
+  if (option !== undefined && inv.subnet !== undefined) {
+    throw new InventoryError(`${source}: subnet is set both here and by the subnet option (--subnet); keep one`);
+  }
+  const text = option ?? inv.subnet?.cidr ?? "10.20.0.0/16";
+  const network = parseSubnetCidr(text);
+  if (network === null) throw new InventoryError(`subnet ${text}: ${SUBNET_CIDR_FIX}`);
+  return { cidr: network.cidr, gateway: inv.subnet?.gateway ?? (hostAddress(network, 1) as string) };
 }
 
 function bootResourceOf(data: StoreData, r: InventoryBootResource): SimBootResource {
@@ -161,7 +170,7 @@ export function machineFromSpec(data: StoreData, spec: InventoryMachine, rng: Pr
   const deployed = status === MachineStatus.DEPLOYED || status === MachineStatus.DEPLOYING;
   const osystem = deployed ? (spec.osystem ?? "ubuntu") : "";
   const distroSeries = deployed ? (spec.distroSeries ?? state.defaultDistroSeries) : "";
-  const deployIp = spec.ip ?? hostAddress(state.subnet.cidr, 10 + index);
+  const deployIp = machineAddress(state.subnet.cidr, spec.ip, index, where);
   const disks = (spec.disks ?? [{ sizeGB: 500 }]).map((d, i) => ({
     id: nextId(data, "blockDevice"),
     name: d.name ?? `sd${String.fromCharCode(97 + i)}`,
@@ -267,22 +276,29 @@ function macAddress(index: number): string {
   return `52:54:00:${hex((index >> 16) & 0xff)}:${hex((index >> 8) & 0xff)}:${hex(index & 0xff)}`;
 }
 
-/** The n-th address of an IPv4 network, e.g. (10.20.0.0/16, 10) → 10.20.0.10. */
-export function hostAddress(cidr: string, n: number): string {
-  const [ip = "0.0.0.0"] = cidr.split("/");
-  const base = ip.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
-  const value = base + n;
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+/**
+ * The address a machine's boot interface gets when deployed, always in the subnet:
+ * MAAS assigns interface addresses from the subnet the interface is linked to
+ * (StaticIPAddress on a Subnet), so ip_addresses and interface links stay inside it.
+ * Generated machines take .10, .11, … in creation order.
+ */
+function machineAddress(cidr: string, ip: string | undefined, index: number, where: string): string {
+  const network = parseCidr(cidr) as Ipv4Network;
+  if (ip !== undefined) {
+    if (!contains(network, ip)) throw new InventoryError(`${where}.ip ${ip} is outside the subnet ${cidr}; give an address in it, or leave ip out`);
+    return ip;
+  }
+  const address = hostAddress(network, 10 + index);
+  if (address === null) throw new InventoryError(`${where}: the subnet ${cidr} has no address left for another machine (they start at .10); use a larger network`);
+  return address;
 }
 
 /** Adds machines to a running simulator (POST /_sim/machines). */
 export function addMachines(store: Store, specs: InventoryMachine[], rng: Prng): SimMachine[] {
   const taken = takenNames(store.state);
-  const added = specs.map((spec, i) => {
-    const machine = machineFromSpec(store.data, spec, rng, `POST /_sim/machines: machines[${i}]`, { zones: false, pools: false, domains: false }, taken);
-    store.state.machines.push(machine);
-    return machine;
-  });
+  // All or none: a bad entry (say an ip outside the subnet) must not leave the ones before it added.
+  const added = specs.map((spec, i) => machineFromSpec(store.data, spec, rng, `POST /_sim/machines: machines[${i}]`, { zones: false, pools: false, domains: false }, taken));
+  store.state.machines.push(...added);
   store.changed();
   return added;
 }

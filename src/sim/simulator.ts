@@ -7,7 +7,7 @@ import { FaultInjector } from "./faults.ts";
 import { defaultMaxConnections } from "./http/nginx.ts";
 import { OAuthVerifier } from "./http/oauth.ts";
 import { ADMIN_USERNAME, buildStoreData, loadInventoryFile } from "./inventory.ts";
-import { API_KEY_PATTERN } from "./inventory-schema.ts";
+import { API_KEY_PATTERN, parseSubnetCidr, SUBNET_CIDR_FIX } from "./inventory-schema.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { featuresOf, parseMaasVersion } from "./maas-version.ts";
 import { loadStateFile, removeStaleTemporaryFiles, StateFileError, StatePersistence } from "./persistence.ts";
@@ -39,6 +39,16 @@ function checkNumber(name: string, value: number | undefined, min: number, max =
   }
 }
 
+/** A state file's machines keep the addresses they were given: another subnet cannot apply to them. */
+function checkSavedSubnet(options: SimulatorOptions, saved: string): void {
+  if (options.subnet === undefined) return;
+  const asked = parseSubnetCidr(options.subnet);
+  if (asked === null) throw new Error(`subnet ${options.subnet}: ${SUBNET_CIDR_FIX}`);
+  if (asked.cidr !== saved) {
+    throw new StateFileError(`state file ${options.stateFile ?? ""} holds machines with addresses in ${saved}, not in the subnet asked for (${asked.cidr}); drop the subnet option or start from a new state file`);
+  }
+}
+
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ name: "maas-sim", level: process.env.LOG_LEVEL ?? "warn" });
@@ -60,6 +70,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let data;
   if (saved !== null) {
     data = saved;
+    checkSavedSubnet(options, data.state.subnet.cidr);
     data.state.maasVersion = version.text;
     const admin = data.credentials.find((c) => c.username === ADMIN_USERNAME);
     if (options.apiKey !== undefined) {
@@ -77,6 +88,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       maasVersion: version.text,
       admin: parseApiKey(options.apiKey ?? generateApiKey()),
       source: options.inventory === undefined && options.inventoryFile !== undefined ? `inventory ${options.inventoryFile}` : "inventory",
+      subnet: options.subnet,
     });
   }
   const adminKey = data.credentials.find((c) => c.username === ADMIN_USERNAME) as Credential;

@@ -259,6 +259,13 @@ export interface SimulatorOptions {
   inventory?: Inventory;
   /** YAML or JSON inventory file (ignored when inventory is given). */
   inventoryFile?: string;
+  /**
+   * The network deployed machines get addresses from, as the inventory's subnet.cidr
+   * (which must then be absent), e.g. "127.10.0.0/16": loopback addresses, so that what
+   * a booted machine serves on its address is reachable from this host. Default
+   * 10.20.0.0/16; a state file keeps the subnet it was made with.
+   */
+  subnet?: string;
   /** Deploying → Deployed delay. Default 5. */
   deploySeconds?: number;
   /** Releasing / Disk erasing → Ready delay. Default 2. */

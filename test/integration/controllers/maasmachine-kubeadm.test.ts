@@ -3,13 +3,16 @@
 // cloud-init, behind the MAAS DNS name our MaasCluster made; a MachineDeployment on a
 // disk template makes disk MaasMachines. kubeadm join data needs a control plane that
 // answers, which simulated machines do not run yet: the second test points the cluster's
-// endpoint at the test control plane, and the workers then deploy to disk.
+// endpoint at the test control plane, and the workers then deploy to disk. The user data
+// the simulator received is read back with src/sim/boot, as a booting machine would read it.
 import assert from "node:assert/strict";
+import { createHash, X509Certificate } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { API_VERSION, MAAS_CLUSTER, MAAS_MACHINE, MAAS_MACHINE_TEMPLATE, kindSpec, type KubeObject, type MaasMachine } from "../../../src/api/v1beta1/index.ts";
 import { CAPI_CLUSTER, SECRET } from "../../../src/capi/index.ts";
+import { readKubeadmConfig, readUserData, type KubeadmNode, type UserDataReading } from "../../../src/sim/boot/index.ts";
 import { Testbed, createNamespace, waitFor } from "./provider-harness.ts";
 
 const KCP = kindSpec<KubeObject>({ group: "controlplane.cluster.x-k8s.io", version: "v1beta2", kind: "KubeadmControlPlane", plural: "kubeadmcontrolplanes", namespaced: true });
@@ -17,6 +20,9 @@ const MD = kindSpec<KubeObject>({ group: "cluster.x-k8s.io", version: "v1beta2",
 const CONFIG_MAP = kindSpec<KubeObject>({ group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true });
 const KCT = kindSpec<KubeObject>({ group: "bootstrap.cluster.x-k8s.io", version: "v1beta2", kind: "KubeadmConfigTemplate", plural: "kubeadmconfigtemplates", namespaced: true });
 const INFRA = "infrastructure.cluster.x-k8s.io";
+const NODE_NAME = "{{ v1.local_hostname }}";
+/** The files kubeadm init needs the cluster's CAs in (CABPK writes them for the first control-plane machine). */
+const CA_FILES = ["ca.crt", "ca.key", "etcd/ca.crt", "etcd/ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key"];
 
 describe("MaasMachines made by the kubeadm control plane and a MachineDeployment", () => {
   const bed = new Testbed({ prefix: "mm-kubeadm", capiManagers: ["core", "kubeadm-bootstrap", "kubeadm-control-plane"] });
@@ -53,14 +59,15 @@ describe("MaasMachines made by the kubeadm control plane and a MachineDeployment
         replicas: 1,
         version: "v1.34.2",
         machineTemplate: { metadata: { labels }, spec: { infrastructureRef: { apiGroup: INFRA, kind: "MaasMachineTemplate", name: "cp" } } },
-        kubeadmConfigSpec: { format: "cloud-config" },
+        // As the flavors write it: the Node is named like the MAAS machine.
+        kubeadmConfigSpec: { format: "cloud-config", initConfiguration: { nodeRegistration: { name: NODE_NAME } }, joinConfiguration: { nodeRegistration: { name: NODE_NAME } } },
       },
     } as KubeObject);
     await bed.client.create(KCT, {
       apiVersion: "bootstrap.cluster.x-k8s.io/v1beta2",
       kind: "KubeadmConfigTemplate",
       metadata: { name: "md", namespace: ns, labels },
-      spec: { template: { spec: { format: "cloud-config" } } },
+      spec: { template: { spec: { format: "cloud-config", joinConfiguration: { nodeRegistration: { name: NODE_NAME } } } } },
     } as KubeObject);
     const selector = { "cluster.x-k8s.io/cluster-name": name, "cluster.x-k8s.io/deployment-name": `${name}-md` };
     await bed.client.create(MD, {
@@ -84,6 +91,23 @@ describe("MaasMachines made by the kubeadm control plane and a MachineDeployment
         },
       },
     } as KubeObject);
+  }
+
+  /**
+   * The user data the simulator stored for a machine, read as that machine's cloud-init
+   * and kubeadm would. Assertions compare, never print, file contents: they hold CA keys.
+   */
+  function bootDataOf(systemId: string | undefined): { reading: Extract<UserDataReading, { kind: "kubeadm" }>; node: KubeadmNode; hostname: string } {
+    const state = bed.sim.state();
+    const machine = state.machines.find((m) => m.systemId === systemId);
+    assert.ok(machine !== undefined, `machine ${systemId ?? ""} in the simulator`);
+    const domain = state.domains.find((d) => d.id === machine.domainId)?.name ?? "maas";
+    const reading = readUserData(machine.userData, { systemId: machine.systemId, fqdn: `${machine.hostname}.${domain}` });
+    assert.equal(reading.kind, "kubeadm", reading.kind === "nothing-to-boot" ? reading.reason : "");
+    const kubeadm = reading as Extract<UserDataReading, { kind: "kubeadm" }>;
+    const config = kubeadm.files.get(kubeadm.kubeadm.configPath)?.content.toString("utf8") ?? "";
+    const node = readKubeadmConfig(config, { phase: kubeadm.kubeadm.phase, source: kubeadm.kubeadm.configPath, hostname: machine.hostname });
+    return { reading: kubeadm, node, hostname: machine.hostname };
   }
 
   const isReady = (m: MaasMachine): boolean => m.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
@@ -113,6 +137,24 @@ describe("MaasMachines made by the kubeadm control plane and a MachineDeployment
     const cloudInit = userDataOf(controlPlane.spec.systemID);
     assert.match(cloudInit, /kubeadm init/);
     assert.match(cloudInit, /kc\.maas\.test:6443/);
+
+    // What the machine would boot from: kubeadm init, named like the MAAS machine, with the cluster's CAs.
+    const { reading, node, hostname } = bootDataOf(controlPlane.spec.systemID);
+    assert.deepEqual(reading.kubeadm, { phase: "init", configPath: "/run/kubeadm/kubeadm.yaml", args: ["init", "--config", "/run/kubeadm/kubeadm.yaml"], where: "runcmd[0]", sentinelPath: "/run/cluster-api/bootstrap-success.complete" });
+    assert.deepEqual([node.role, node.nodeRegistration.name, node.nodeName, node.nodeRegistration.taints], ["init", hostname, hostname, undefined]);
+    assert.equal(node.apiVersion, "kubeadm.k8s.io/v1beta4");
+    assert.deepEqual([node.cluster?.controlPlaneEndpoint, node.cluster?.clusterName, node.cluster?.kubernetesVersion], ["kc.maas.test:6443", "kc", "v1.34.2"]);
+    // The document as written, for the kubeadm-config ConfigMap: its own lines, no "---".
+    const clusterDoc = node.cluster?.documentYaml ?? "";
+    assert.ok(/^apiVersion: kubeadm\.k8s\.io\/v1beta4$/m.test(clusterDoc) && /^kind: ClusterConfiguration$/m.test(clusterDoc) && !clusterDoc.startsWith("---"), "the ClusterConfiguration document");
+    for (const name of CA_FILES) {
+      const file = reading.files.get(`/etc/kubernetes/pki/${name}`);
+      assert.ok(file !== undefined && file.content.length > 0, `${name} is written`);
+      assert.equal(file.permissions, /\.(crt|pub)$/.test(name) ? 0o640 : 0o600, `${name} mode`);
+    }
+    const caSecret = await bed.client.get(SECRET, { namespace: ns, name: "kc-ca" });
+    const caCrt = Buffer.from(String(caSecret.data?.["tls.crt"] ?? ""), "base64");
+    assert.ok(reading.files.get("/etc/kubernetes/pki/ca.crt")?.content.equals(caCrt), "ca.crt is the cluster's CA from <cluster>-ca");
 
     const workers = await waitFor("two worker MaasMachines", async () => {
       const list = await bed.client.list(MAAS_MACHINE, { namespace: ns });
@@ -150,9 +192,20 @@ describe("MaasMachines made by the kubeadm control plane and a MachineDeployment
         const found = list.items.filter((m) => m.metadata.labels?.["cluster.x-k8s.io/deployment-name"] === "kj-md" && isReady(m));
         return found.length === 2 ? found : undefined;
       }, 180_000);
+      const caHash = `sha256:${createHash("sha256").update(new X509Certificate(caCrt).publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
       for (const worker of workers) {
         assert.equal(worker.status?.deploymentTarget, "disk");
         assert.match(userDataOf(worker.spec.systemID), /kubeadm join/);
+        // What the worker would boot from: kubeadm join with token discovery of this cluster, and no CA key.
+        const { reading, node, hostname } = bootDataOf(worker.spec.systemID);
+        assert.deepEqual([reading.kubeadm.phase, reading.kubeadm.configPath], ["join", "/run/kubeadm/kubeadm-join-config.yaml"]);
+        assert.deepEqual([node.role, node.nodeRegistration.name, node.nodeName], ["worker-join", hostname, hostname]);
+        assert.deepEqual(node.nodeRegistration.taints, [{ key: "node.cluster.x-k8s.io/uninitialized", value: "", effect: "NoSchedule" }]);
+        const discovery = node.discovery?.bootstrapToken;
+        assert.equal(discovery?.apiServerEndpoint, `${server.hostname}:${server.port}`);
+        assert.ok(/^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(discovery?.token ?? ""), "a bootstrap token");
+        assert.deepEqual(discovery?.caCertHashes, [caHash]);
+        assert.equal(reading.files.has("/etc/kubernetes/pki/ca.key"), false);
         const deploy = bed.sim.requestLog().findLast((e) => e.op === "deploy" && e.path.endsWith(`/${worker.spec.systemID ?? ""}/`));
         assert.equal(deploy?.params.ephemeral_deploy, undefined);
       }
