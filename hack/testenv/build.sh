@@ -2,7 +2,7 @@
 # Builds the local test control plane from the Go modules pinned beside this
 # script (no Docker, no binary downloads: only the Go module proxy is reachable).
 #
-#   hack/testenv/build.sh [core|all]   core: kube-apiserver, etcd, kubectl + CAPI CRDs
+#   hack/testenv/build.sh [core|all]   core: kube-apiserver, etcd, kubectl, kubelet-stub + CAPI CRDs
 #                                      all:  core + clusterctl and the three CAPI managers
 #   hack/testenv/build.sh --print-dir  print the bin dir for the pinned inputs, build nothing
 #
@@ -143,6 +143,7 @@ log "building $mode into $out"
 build etcd etcd . ""
 build kube-apiserver kube ./cmd/kube-apiserver "$kube_ldflags"
 build kubectl kube ./cmd/kubectl "$kube_ldflags"
+build kubelet-stub kube ./cmd/kubelet-stub "$kube_ldflags"
 copy_capi_crds
 if [[ "$mode" == all ]]; then
   build clusterctl capi sigs.k8s.io/cluster-api/cmd/clusterctl "$capi_ldflags"

@@ -25,6 +25,8 @@ export interface TestEnvBinaries {
   kubeApiServer: string;
   etcd: string;
   kubectl: string;
+  /** Serves kubelet port-forward for emulated machines (src/sim/boot). */
+  kubeletStub: string;
   /** Present after `make testenv` (build.sh all), for end-to-end tests. */
   capi?: CapiBinaries;
 }
@@ -73,6 +75,7 @@ function readCurrent(): TestEnvBinaries | undefined {
     kubeApiServer: join(current.binDir, "kube-apiserver"),
     etcd: join(current.binDir, "etcd"),
     kubectl: join(current.binDir, "kubectl"),
+    kubeletStub: join(current.binDir, "kubelet-stub"),
   };
   const capi: CapiBinaries = {
     clusterctl: join(current.binDir, "clusterctl"),
@@ -81,7 +84,7 @@ function readCurrent(): TestEnvBinaries | undefined {
     kubeadmControlPlaneManager: join(current.binDir, "kubeadm-control-plane-controller"),
   };
   if (Object.values(capi).every((path) => existsSync(path))) binaries.capi = capi;
-  const needed = [binaries.kubeApiServer, binaries.etcd, binaries.kubectl, join(current.crdDir, ".complete")];
+  const needed = [binaries.kubeApiServer, binaries.etcd, binaries.kubectl, binaries.kubeletStub, join(current.crdDir, ".complete")];
   return needed.every((path) => existsSync(path)) ? binaries : undefined;
 }
 

@@ -59,15 +59,22 @@ export async function startEtcd(binary: string, dir: string, readyTimeoutMs: num
   for (let attempt = 1; ; attempt++) {
     const [clientPort, peerPort] = await freePorts(2);
     const clientUrl = `http://127.0.0.1:${String(clientPort)}`;
+    const peerUrl = `http://127.0.0.1:${String(peerPort)}`;
     const child = new Child({
       name: "etcd",
       command: binary,
+      // Upstream etcd's flags: explicit listen URLs need matching advertised ones.
       args: [
         `--name=${memberName}`,
         `--data-dir=${dataDir}`,
         `--listen-client-urls=${clientUrl}`,
-        `--listen-peer-urls=http://127.0.0.1:${String(peerPort)}`,
+        `--advertise-client-urls=${clientUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=${memberName}=${peerUrl}`,
         "--log-level=warn",
+        // A test store is thrown away, so fsync only costs time.
+        "--unsafe-no-fsync",
       ],
       logPath: join(dir, "etcd.log"),
       cwd: dir,
