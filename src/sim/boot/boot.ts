@@ -17,7 +17,7 @@ import type { SimMachine } from "../types.ts";
 import { BootError, type BootContext, type BootMachine } from "./boot-context.ts";
 import { CloudInitError, readUserData } from "./cloud-init.ts";
 import { ClusterRegistry } from "./clusters.ts";
-import { startControlPlaneProcesses, startKubelet } from "./control-plane.ts";
+import { startApiServer, startEtcd, startKubelet } from "./control-plane.ts";
 import { kubeadmInit } from "./init.ts";
 import { kubeadmJoin } from "./join.ts";
 import { KubeadmConfigError, readKubeadmConfig, type ClusterConfig, type KubeadmNode } from "./kubeadm-config.ts";
@@ -272,7 +272,8 @@ export class BootStage implements MachineObserver {
     try {
       if (isControlPlane(booted.ctx.node.role)) {
         this.checkControlPlaneBound(run);
-        await startControlPlaneProcesses(ctx, booted.config);
+        await startEtcd(ctx, booted.config);
+        await startApiServer(ctx, booted.config);
         await startKubelet(ctx, booted.config);
       }
       found.member.running = true;

@@ -83,29 +83,30 @@ export async function mintCertificates(ctx: BootContext, cluster: ClusterConfig,
   return certs;
 }
 
-/** Starts the node's etcd (local etcd only) and kube-apiserver, each waited for as kubeadm waits for its static Pods. */
-export async function startControlPlaneProcesses(ctx: BootContext, cluster: ClusterConfig, etcd: { initialCluster?: EtcdMember[] } = {}): Promise<void> {
-  const certificatesDir = ctx.dirs.path(cluster.certificatesDir);
-  if ("local" in cluster.etcd) {
-    ctx.step("etcd");
-    await ctx.processes.startEtcd({
-      name: ctx.node.nodeName,
-      address: ctx.machine.address,
-      dataDir: ctx.dirs.path(cluster.etcd.local.dataDir),
-      certificatesDir,
-      initialCluster: etcd.initialCluster,
-      // A learner passes /livez but not /readyz until promoted.
-      waitFor: etcd.initialCluster === undefined ? "ready" : "live",
-      extraArgs: cluster.etcd.local.extraArgs,
-    });
-  }
-  ctx.signal.throwIfAborted();
+/** Starts the node's etcd member (local etcd only), waited for as kubeadm waits for it. */
+export async function startEtcd(ctx: BootContext, cluster: ClusterConfig, initialCluster?: EtcdMember[]): Promise<void> {
+  if (!("local" in cluster.etcd)) return;
+  ctx.step("etcd");
+  await ctx.processes.startEtcd({
+    name: ctx.node.nodeName,
+    address: ctx.machine.address,
+    dataDir: ctx.dirs.path(cluster.etcd.local.dataDir),
+    certificatesDir: ctx.dirs.path(cluster.certificatesDir),
+    initialCluster,
+    // A learner passes /livez but not /readyz until promoted.
+    waitFor: initialCluster === undefined ? "ready" : "live",
+    extraArgs: cluster.etcd.local.extraArgs,
+  });
+}
+
+/** Starts the node's kube-apiserver and waits for its /readyz, as kubeadm's wait-control-plane does. */
+export async function startApiServer(ctx: BootContext, cluster: ClusterConfig): Promise<void> {
   ctx.step("kube-apiserver");
   const external = "external" in cluster.etcd ? cluster.etcd.external : undefined;
   await ctx.processes.startApiServer({
     address: ctx.machine.address,
     bindPort: bindPort(ctx),
-    certificatesDir,
+    certificatesDir: ctx.dirs.path(cluster.certificatesDir),
     serviceSubnet: cluster.networking.serviceSubnet,
     dnsDomain: cluster.networking.dnsDomain,
     extraArgs: cluster.apiServer.extraArgs,

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { BootError, type BootContext } from "./boot-context.ts";
 import { caCertHash, type Cluster } from "./clusters.ts";
 import { bootstrapTokenSecrets, clusterInfo, kubeadmConfigMap, kubeadmRbac } from "./control-plane-objects.ts";
-import { advertiseAddress, bindPort, mintCertificates, ownApi, readCas, startControlPlaneProcesses, startKubelet, staticPodFacts, writeSentinel } from "./control-plane.ts";
+import { advertiseAddress, bindPort, mintCertificates, ownApi, readCas, startApiServer, startEtcd, startKubelet, staticPodFacts, writeSentinel } from "./control-plane.ts";
 import type { ClusterConfig } from "./kubeadm-config.ts";
 import { nodeTaints, type NodeFacts } from "./node-objects.ts";
 import { httpsUrl } from "./processes.ts";
@@ -31,7 +31,9 @@ export async function kubeadmInit(ctx: BootContext): Promise<{ cluster: Cluster;
     caPem: cas.cluster.certPem,
     admin: certs.superAdmin,
   });
-  await startControlPlaneProcesses(ctx, config);
+  await startEtcd(ctx, config);
+  ctx.signal.throwIfAborted();
+  await startApiServer(ctx, config);
   ctx.signal.throwIfAborted();
   cluster.members.set(ctx.machine.systemId, {
     systemId: ctx.machine.systemId,

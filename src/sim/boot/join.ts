@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parse } from "yaml";
 import { BootError, type BootContext } from "./boot-context.ts";
 import { splitEndpoint, type Cluster } from "./clusters.ts";
-import { advertiseAddress, bindPort, mintCertificates, ownApi, readCas, startControlPlaneProcesses, startKubelet, staticPodFacts, writeSentinel } from "./control-plane.ts";
+import { advertiseAddress, bindPort, mintCertificates, ownApi, readCas, startApiServer, startEtcd, startKubelet, staticPodFacts, writeSentinel } from "./control-plane.ts";
 import { addLearner, promote } from "./etcd-members.ts";
 import { HttpsRequestError, requestJson, type TlsIdentity } from "./https-json.ts";
 import { readKubeadmConfig, type ClusterConfig } from "./kubeadm-config.ts";
@@ -154,11 +154,15 @@ async function joinControlPlane(ctx: BootContext, cluster: Cluster, config: Clus
     initialCluster = added.initialCluster;
     learner = { id: added.id, clientUrl, identity };
   }
-  await startControlPlaneProcesses(ctx, config, { initialCluster });
+  await startEtcd(ctx, config, initialCluster);
   if (learner !== undefined) {
     ctx.step("etcd-promote");
     await promote(learner.identity, learner.clientUrl, learner.id, ctx.signal);
   }
+  // kubeadm writes the API server's manifest first and the kubelet restarts it until its
+  // local member serves (a learner refuses reads); started once the member votes, it
+  // comes up at the first try.
+  await startApiServer(ctx, config);
   cluster.members.set(ctx.machine.systemId, {
     systemId: ctx.machine.systemId,
     nodeName: ctx.node.nodeName,
