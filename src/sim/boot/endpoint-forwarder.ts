@@ -38,6 +38,12 @@ export class EndpointForwarder {
     return new EndpointForwarder(server, backends);
   }
 
+  /** The port it listens on (the one asked for, or the one port 0 got). */
+  get port(): number {
+    const address = this.server.address();
+    return address !== null && typeof address === "object" ? address.port : 0;
+  }
+
   /** Stops listening and cuts every piped connection. */
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();

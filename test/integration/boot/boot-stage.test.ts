@@ -4,7 +4,7 @@
 // the way Cluster API reaches it: the API on the controlPlaneEndpoint VIP, the objects
 // KubeadmControlPlane and the Machine controller read, etcd through kubectl port-forward.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -191,6 +191,8 @@ describe("simulated MAAS machines deployed with kubeadm user data (maas-sim --bo
         assert.ok(new Date(ready?.lastTransitionTime ?? 0).getTime() >= poweredOffAt, `lastTransitionTime ${String(ready?.lastTransitionTime)}`);
         assert.deepEqual(conditions(node), { MemoryPressure: "Unknown", DiskPressure: "Unknown", PIDPressure: "Unknown", Ready: "Unknown" });
         assert.deepEqual(taints(node), ["node.cluster.x-k8s.io/uninitialized:NoSchedule", "node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule"]);
+        // A disk keeps what cloud-init wrote.
+        assert.equal(existsSync(join(sim.bootDir, "machines", worker.systemId, "root/run/kubeadm/kubeadm-join-config.yaml")), true);
       });
 
       it("a disk machine powered on again has its Node Ready again, the unreachable taints lifted", async () => {
@@ -208,6 +210,8 @@ describe("simulated MAAS machines deployed with kubeadm user data (maas-sim --bo
         assert.equal(ephemeral.phase, "booted", ephemeral.message);
         await sim.op(ephemeral.systemId, "power_off");
         await sim.waitFor(ephemeral.systemId, ["powered-off"]);
+        // Its files were its memory.
+        assert.equal(existsSync(join(sim.bootDir, "machines", ephemeral.systemId)), false);
         await sim.op(ephemeral.systemId, "power_on");
         await sim.waitFor(ephemeral.systemId, ["nothing-to-boot"]);
         assert.equal(conditions(await core.readNode({ name: ephemeral.nodeName ?? "" })).Ready, "Unknown");
