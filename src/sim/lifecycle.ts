@@ -65,7 +65,7 @@ export class Lifecycle {
    */
   startRelease(m: SimMachine, erase: boolean): void {
     this.cancel(m);
-    // Releasing powers the machine off (Node._release → _stop): what ran on it stops now.
+    // Releasing powers the machine off (maas models/node.py Node._release calls _stop): what ran on it stops now.
     if (m.status === MachineStatus.DEPLOYED) this.o.observer?.stopped(m, "release");
     if (erase) {
       m.status = MachineStatus.DISK_ERASING;
