@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "./kube-api.ts";
-import { backToReady, kubeletNode, nodeTaints, withoutNotReadyTaint, withUnknownStatus, withUnreachableTaints, type NodeFacts } from "./node-objects.ts";
+import { backToReady, kubeletNode, nodeTaints, withoutConditionTaints, withUnknownStatus, withUnreachableTaints, type NodeFacts } from "./node-objects.ts";
 
 const T0 = new Date("2026-12-07T10:00:00.123Z");
 const T1 = new Date("2026-12-07T10:05:00.456Z");
@@ -61,9 +61,18 @@ describe("the Node a booted machine registers", () => {
     assert.equal(labels["node.kubernetes.io/exclude-from-external-load-balancers"], "");
   });
 
-  it("loses only the not-ready taint the admission plugin added", () => {
-    const node = { spec: { taints: [{ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" }, { key: "a", effect: "NoSchedule" }] } };
-    assert.deepEqual(taintKeys(withoutNotReadyTaint(node)), ["a:NoSchedule"]);
+  it("once Ready, loses the not-ready taint the admission plugin added and unreachable ones an old Node of its name had, and no other", () => {
+    const node = {
+      spec: {
+        taints: [
+          { key: "node.kubernetes.io/not-ready", effect: "NoSchedule" },
+          { key: "node.kubernetes.io/unreachable", effect: "NoExecute" },
+          { key: "node.kubernetes.io/unreachable", effect: "NoSchedule" },
+          { key: "a", effect: "NoSchedule" },
+        ],
+      },
+    };
+    assert.deepEqual(taintKeys(withoutConditionTaints(node)), ["a:NoSchedule"]);
   });
 });
 

@@ -147,11 +147,13 @@ function setTaints(node: KubeObject, taints: TaintJson[]): KubeObject {
 }
 
 /**
- * The node-lifecycle controller's work once the Node is Ready: the not-ready taint the
- * admission plugin added goes (doNoScheduleTaintingPass removes it when Ready=True).
+ * The node-lifecycle controller's work once the Node is Ready: the taints of a node not
+ * ready or unreachable go — the not-ready one the admission plugin added at create, and
+ * those left from before when the kubelet takes an old Node over (doNoScheduleTaintingPass;
+ * markNodeAsReachable for the NoExecute ones).
  */
-export function withoutNotReadyTaint(node: KubeObject): KubeObject {
-  return setTaints(node, taintsOf(node).filter((t) => t.key !== TAINT_NOT_READY));
+export function withoutConditionTaints(node: KubeObject): KubeObject {
+  return setTaints(node, taintsOf(node).filter((t) => t.key !== TAINT_NOT_READY && t.key !== TAINT_UNREACHABLE));
 }
 
 function conditionsOf(node: KubeObject): Condition[] {
@@ -200,6 +202,5 @@ export function backToReady(node: KubeObject, now: Date): KubeObject {
     const before = old.find((o) => o.type === c.type);
     return before !== undefined && before.status === c.status ? { ...c, lastTransitionTime: before.lastTransitionTime } : c;
   });
-  const withStatus = { ...node, status: { ...((node.status ?? {}) as Record<string, unknown>), conditions } };
-  return setTaints(withStatus, taintsOf(node).filter((t) => t.key !== TAINT_UNREACHABLE && t.key !== TAINT_NOT_READY));
+  return withoutConditionTaints({ ...node, status: { ...((node.status ?? {}) as Record<string, unknown>), conditions } });
 }

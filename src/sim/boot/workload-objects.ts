@@ -6,14 +6,14 @@
 // node-objects.ts and control-plane-objects.ts.
 import { componentsOf, mirrorPod, runningStatus, type Placed, type StaticPodFacts } from "./control-plane-objects.ts";
 import { KubeApiError, type KubeApi, type KubeObject } from "./kube-api.ts";
-import { backToReady, kubeletNode, withoutNotReadyTaint, withUnknownStatus, withUnreachableTaints, type NodeFacts } from "./node-objects.ts";
+import { backToReady, kubeletNode, withoutConditionTaints, withUnknownStatus, withUnreachableTaints, type NodeFacts } from "./node-objects.ts";
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
 
 /**
  * registerWithAPIServer: create the Node; when one of that name exists (a machine
  * deployed again under the same name) the kubelet takes it over, keeping its spec and
- * updating labels it owns and its status. Then the not-ready taint goes.
+ * updating labels it owns and its status.
  */
 export async function registerNode(api: KubeApi, facts: NodeFacts): Promise<KubeObject> {
   const wanted = kubeletNode(facts);
@@ -27,9 +27,10 @@ export async function registerNode(api: KubeApi, facts: NodeFacts): Promise<Kube
       metadata: { ...current.metadata, labels: { ...((current.metadata?.labels ?? {}) as Record<string, string>), ...wantedLabels } },
     }));
   }
-  // A create keeps the status it was sent, a take-over does not: post it either way.
+  // A create keeps the status it was sent, a take-over does not: post it either way;
+  // then, the Node Ready, the taints of a node not ready or unreachable go.
   await api.modify(nodePath(facts.nodeName), (current) => ({ ...current, status: wanted.status }), "/status");
-  return api.modify(nodePath(facts.nodeName), withoutNotReadyTaint);
+  return api.modify(nodePath(facts.nodeName), withoutConditionTaints);
 }
 
 /** The mirror Pods of the node's static Pods, each then Running and Ready. */
