@@ -3,6 +3,8 @@
 // stderr, serves until SIGTERM/SIGINT, then flushes its state and exits 0 —
 // also when nothing reads its stdout/stderr any more (a closed pipe never keeps
 // it alive). Bad flags exit 2 with a message naming the flag and the fix.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger, installStreamGuards, shutdownLogger } from "../observability/index.ts";
 import { InventoryError, loadInventoryFile, parseFaultSpec, startSimulator, type FaultRule, type SimulatorOptions } from "../sim/index.ts";
@@ -38,6 +40,13 @@ Options:
   --max-body-bytes N          largest request body; larger gets 413 at once (default 10485760, MAAS's 10M)
   --max-connections N         open connections at most; past it the oldest idle one is closed, or
                               the new one if none is idle (default 768 per CPU, as MAAS's nginx)
+  --boot-binaries DIR         boot deployed machines whose user data runs kubeadm init/join: real etcd
+                              and kube-apiserver on each control-plane machine's address, from DIR
+                              (etcd, kube-apiserver, kubelet-stub: hack/testenv/build.sh core); use
+                              with a loopback --subnet
+  --boot-dir DIR              where booted machines keep their files and logs (default: a temporary
+                              directory, removed at exit)
+  --max-control-planes N      control-plane machines running at once, at most (default 3)
   -h, --help                  show this help
 
 Admin API: <endpoint without /MAAS>/_sim/ (state, requests, faults, machines).
@@ -80,6 +89,9 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
         "request-timeout-seconds": { type: "string" },
         "max-body-bytes": { type: "string" },
         "max-connections": { type: "string" },
+        "boot-binaries": { type: "string" },
+        "boot-dir": { type: "string" },
+        "max-control-planes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -122,6 +134,16 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
       throw new UsageError(`--subnet ${v.subnet}: expected an IPv4 network with a /8 to /24 prefix, e.g. --subnet 127.10.0.0/16 (loopback) or --subnet 10.20.0.0/16`);
     }
     options.subnet = v.subnet;
+  }
+  const maxControlPlanes = number("max-control-planes", v["max-control-planes"], { min: 1, integer: true, example: "3" });
+  if (v["boot-binaries"] !== undefined) {
+    const missing = ["etcd", "kube-apiserver", "kubelet-stub"].filter((name) => !existsSync(join(v["boot-binaries"] ?? "", name)));
+    if (missing.length > 0) {
+      throw new UsageError(`--boot-binaries ${v["boot-binaries"]}: no ${missing.join(", ")} there; pass the bin directory hack/testenv/build.sh core fills (see .cache/testenv/current.json binDir)`);
+    }
+    options.boot = { binDir: v["boot-binaries"], ...(v["boot-dir"] === undefined ? {} : { dir: v["boot-dir"] }), ...(maxControlPlanes === undefined ? {} : { maxControlPlanes }) };
+  } else if (v["boot-dir"] !== undefined || maxControlPlanes !== undefined) {
+    throw new UsageError(`--${v["boot-dir"] !== undefined ? "boot-dir" : "max-control-planes"} only applies with --boot-binaries DIR, which turns booting machines on`);
   }
   if (v.inventory !== undefined) {
     try {

@@ -7,6 +7,7 @@ import { FaultRuleError, type FaultInjector } from "./faults.ts";
 import { addMachines } from "./inventory.ts";
 import { InventoryError, validateInventory } from "./inventory-schema.ts";
 import type { Prng } from "./prng.ts";
+import type { BootState } from "./boot/boot.ts";
 import type { RequestLog } from "./request-log.ts";
 import type { Store } from "./store.ts";
 import type { FaultRule, InventoryMachine } from "./types.ts";
@@ -21,6 +22,8 @@ export interface AdminDeps {
   machinesPrng: Prng;
   /** Resolves once every change so far is durable (the state file). */
   commit(): Promise<void>;
+  /** The boot stage's view of booted machines; absent when booting is off. */
+  boot?: () => BootState;
 }
 
 class AdminError extends Error {
@@ -36,6 +39,7 @@ const ENDPOINTS = [
   "GET    /_sim/state               full simulator state",
   "GET    /_sim/requests            MAAS API request log",
   "DELETE /_sim/requests            clear the request log",
+  "GET    /_sim/boot                booted machines (phase, role, Node name, pids) and their clusters",
   "GET    /_sim/faults              fault rules, seed and how often each fired",
   "PUT    /_sim/faults              {\"rules\": [FaultRule...], \"seed\"?: n}",
   "DELETE /_sim/faults              remove all fault rules",
@@ -68,6 +72,10 @@ function route(deps: AdminDeps, method: string, path: string, rawBody: Buffer): 
   if (path === "" && method === "GET") return { status: 200, json: { endpoints: ENDPOINTS } };
   if (path === "/state" && method === "GET") return { status: 200, json: store.snapshot() };
   if (path === "/requests" && method === "GET") return { status: 200, json: log.list() };
+  if (path === "/boot" && method === "GET") {
+    if (deps.boot === undefined) throw new AdminError(404, "booting machines is off; start the simulator with --boot-binaries DIR");
+    return { status: 200, json: deps.boot() };
+  }
   if (path === "/requests" && method === "DELETE") {
     log.clear();
     return { status: 204 };

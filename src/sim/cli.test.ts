@@ -158,6 +158,10 @@ describe("maas-sim command", () => {
     [["--max-connections", "0"], /--max-connections 0: expected a whole number ≥ 1, e\.g\. --max-connections 1536/],
     [["--subnet", "127.10.0.0"], /--subnet 127\.10\.0\.0: expected an IPv4 network with a \/8 to \/24 prefix, e\.g\. --subnet 127\.10\.0\.0\/16/],
     [["--subnet", "127.10.0.0/16", "--inventory", subnetInventory], /--inventory: inventory .*subnet\.yaml: subnet is set both here and by the subnet option \(--subnet\); keep one/],
+    [["--boot-binaries", dir], /--boot-binaries .*: no etcd, kube-apiserver, kubelet-stub there; pass the bin directory hack\/testenv\/build\.sh core fills/],
+    [["--max-control-planes", "2"], /--max-control-planes only applies with --boot-binaries DIR/],
+    [["--boot-dir", dir], /--boot-dir only applies with --boot-binaries DIR/],
+    [["--max-control-planes", "0"], /--max-control-planes 0: expected a whole number ≥ 1, e\.g\. --max-control-planes 3/],
   ];
   for (const [args, message] of badFlags) {
     it(`exits 2 naming the problem for ${args.join(" ")}`, async () => {

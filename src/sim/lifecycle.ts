@@ -1,7 +1,9 @@
 // Machine state changes that take time: Deploying → Deployed / Failed deployment,
 // Releasing → Ready and Disk erasing → Ready. Timers run on the injected Clock,
 // so tests advance a FakeClock instead of sleeping. Each pending change is stored
-// on the machine (kind + due time) and survives a restart with a state file.
+// on the machine (kind + due time) and survives a restart with a state file. An
+// observer (the boot stage, boot/boot.ts) hears when a machine's deployed OS starts
+// running and when it stops.
 import type { Clock, TimerHandle } from "../clock/index.ts";
 import type { VersionFeatures } from "./maas-version.ts";
 import { Prng } from "./prng.ts";
@@ -9,8 +11,21 @@ import { MachineStatus } from "./status.ts";
 import type { Store } from "./store.ts";
 import type { PendingTransition, SimMachine } from "./types.ts";
 
+/** Why what ran on a machine stopped: released, powered off, booting a new deployment (an in-memory machine powered on), or deleted. */
+export type StopReason = "release" | "power-off" | "redeploy" | "delete";
+
+export interface MachineObserver {
+  /** The machine reached Deployed: its OS runs, cloud-init with it. */
+  deployed(m: SimMachine): void;
+  /** What ran on the machine stopped. */
+  stopped(m: SimMachine, why: StopReason): void;
+  /** A Deployed machine's power came back on without a new deployment (a disk machine boots from its disk). */
+  poweredOn(m: SimMachine): void;
+}
+
 export interface LifecycleOptions {
   store: Store;
+  observer?: MachineObserver;
   clock: Clock;
   features: VersionFeatures;
   deploySeconds: number;
@@ -35,6 +50,7 @@ export class Lifecycle {
     // Draw even when the knob decides, so the sequence of draws depends only on deploy order.
     const draw = this.failures.next();
     const fail = m.failDeployment || draw < this.o.deployFailureRate;
+    if (m.status === MachineStatus.DEPLOYED) this.o.observer?.stopped(m, "redeploy");
     m.status = MachineStatus.DEPLOYING;
     m.statusMessage = "Deploying";
     m.powerState = "on";
@@ -49,6 +65,8 @@ export class Lifecycle {
    */
   startRelease(m: SimMachine, erase: boolean): void {
     this.cancel(m);
+    // Releasing powers the machine off (maas models/node.py Node._release calls _stop): what ran on it stops now.
+    if (m.status === MachineStatus.DEPLOYED) this.o.observer?.stopped(m, "release");
     if (erase) {
       m.status = MachineStatus.DISK_ERASING;
       m.statusMessage = "Erasing disk";
@@ -66,11 +84,25 @@ export class Lifecycle {
 
   /** power_off: a machine waiting in Releasing for its power-off becomes Ready now. */
   powerOff(m: SimMachine): void {
+    if (m.powerState === "on" && m.status === MachineStatus.DEPLOYED) this.o.observer?.stopped(m, "power-off");
     m.powerState = "off";
     if (m.status === MachineStatus.RELEASING && m.pending?.kind === "release") {
       this.cancel(m);
       this.finalizeRelease(m);
     }
+  }
+
+  /** power_on of a machine that is not re-deployed: the power goes on, and a Deployed one boots from its disk. */
+  powerOn(m: SimMachine): void {
+    const wasOff = m.powerState !== "on";
+    m.powerState = "on";
+    if (wasOff && m.status === MachineStatus.DEPLOYED) this.o.observer?.poweredOn(m);
+  }
+
+  /** The machine is deleted: whatever ran on it stops. */
+  forget(m: SimMachine): void {
+    this.cancel(m);
+    if (m.status === MachineStatus.DEPLOYED) this.o.observer?.stopped(m, "delete");
   }
 
   cancel(m: SimMachine): void {
@@ -134,6 +166,7 @@ export class Lifecycle {
     // An ephemeral machine keeps booting from the network (node.py _get_boot_order).
     m.netboot = m.ephemeralDeploy;
     if (!m.ephemeralDeploy) m.osOnDisk = `${m.osystem}/${m.distroSeries}`;
+    this.o.observer?.deployed(m);
   }
 
   /** Node._release(): what is cleared as soon as the release starts. */

@@ -1,8 +1,13 @@
 // startSimulator(): options → store (from a state file, an inventory, or
 // generated) → lifecycle, faults, OAuth, request log → HTTP server.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { systemClock } from "../clock/index.ts";
-import { createLogger } from "../observability/index.ts";
+import { createLogger, type Logger } from "../observability/index.ts";
+import { BootStage, removeBootDir } from "./boot/boot.ts";
 import { FaultInjector } from "./faults.ts";
 import { defaultMaxConnections } from "./http/nginx.ts";
 import { OAuthVerifier } from "./http/oauth.ts";
@@ -47,6 +52,29 @@ function checkSavedSubnet(options: SimulatorOptions, saved: string): void {
   if (asked.cidr !== saved) {
     throw new StateFileError(`state file ${options.stateFile ?? ""} holds machines with addresses in ${saved}, not in the subnet asked for (${asked.cidr}); drop the subnet option or start from a new state file`);
   }
+}
+
+const BOOT_BINARIES = ["etcd", "kube-apiserver", "kubelet-stub"];
+
+/** The boot stage, when asked for: its binaries checked before anything starts, its directory made. */
+async function startBootStage(options: SimulatorOptions, store: Store, logger: Logger): Promise<{ stage: BootStage; close(): Promise<void> } | null> {
+  const boot = options.boot;
+  if (boot === undefined) return null;
+  const missing = BOOT_BINARIES.filter((name) => !existsSync(join(boot.binDir, name)));
+  if (missing.length > 0) {
+    throw new Error(`boot.binDir ${boot.binDir} has no ${missing.join(", ")}; point it at the directory hack/testenv/build.sh core builds (etcd, kube-apiserver, kubelet-stub)`);
+  }
+  checkNumber("boot.maxControlPlanes", boot.maxControlPlanes, 1);
+  const dir = boot.dir ?? (await mkdtemp(join(tmpdir(), "maas-sim-boot-")));
+  if (boot.dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
+  const stage = new BootStage({ binDir: boot.binDir, dir, maxControlPlanes: boot.maxControlPlanes ?? 3, store, logger });
+  return {
+    stage,
+    close: async () => {
+      await stage.close();
+      if (boot.dir === undefined) await removeBootDir(dir);
+    },
+  };
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
@@ -95,8 +123,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const apiKey = `${adminKey.consumerKey}:${adminKey.tokenKey}:${adminKey.tokenSecret}`;
 
   const store = new Store(data);
+  const boot = await startBootStage(options, store, logger);
   const lifecycle = new Lifecycle({
     store, clock, features, seed,
+    ...(boot === null ? {} : { observer: boot.stage }),
     deploySeconds: options.deploySeconds ?? 5,
     releaseSeconds: options.releaseSeconds ?? 2,
     deployFailureRate: options.deployFailureRate ?? 0,
@@ -112,6 +142,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       await persistence.commit();
     } catch (error) {
       lifecycle.close();
+      await boot?.close();
       throw new StateFileError(`cannot write state file ${options.stateFile ?? ""} (${(error as Error).message}); point --state at a writable path`);
     }
   }
@@ -123,7 +154,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const verifier = new OAuthVerifier(store, () => systemClock.now());
   const server = new SimServer({
     api: { env, verifier, faults, log, clock, logger, commit },
-    admin: { store, faults, log, machinesPrng: new Prng(seed, "added-machines"), commit },
+    admin: { store, faults, log, machinesPrng: new Prng(seed, "added-machines"), commit, ...(boot === null ? {} : { boot: () => boot.stage.state() }) },
     clock,
     logger,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -136,6 +167,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     port = await server.listen(options.port ?? 0, host);
   } catch (error) {
     lifecycle.close();
+    await boot?.close();
     await persistence?.close();
     throw error;
   }
@@ -154,10 +186,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     requestLog: () => log.list(),
     clearRequestLog: () => log.clear(),
     state: () => store.snapshot(),
+    bootState: () => boot?.stage.state() ?? null,
     close: () => {
       closing ??= (async () => {
         lifecycle.close();
         await server.close();
+        // Every machine's processes stop with the simulator.
+        await boot?.close();
         await persistence?.close();
         logger.info("MAAS simulator stopped");
       })();

@@ -2,6 +2,7 @@
 // faults and the request log. Re-exported from index.ts.
 import type { Clock } from "../clock/index.ts";
 import type { Logger } from "../observability/index.ts";
+import type { BootState } from "./boot/boot.ts";
 
 export type FaultKind = "latency" | "unavailable" | "reset" | "timeout";
 
@@ -289,9 +290,20 @@ export interface SimulatorOptions {
    */
   maxConnections?: number;
   faults?: FaultRule[];
+  /** Boot deployed machines whose user data runs kubeadm (the boot stage, boot/boot.ts); off when absent. */
+  boot?: BootOptions;
   /** 0..1: share of deployments that end in Failed deployment. Default 0. */
   deployFailureRate?: number;
   logger?: Logger;
+}
+
+export interface BootOptions {
+  /** Directory holding the etcd, kube-apiserver and kubelet-stub binaries (hack/testenv/build.sh core builds them). */
+  binDir: string;
+  /** Where each machine's files, certificates, etcd data and process logs go (machines/<system_id>/); kept. Default: a new temporary directory, removed on close. */
+  dir?: string;
+  /** Control-plane machines (an etcd and a kube-apiserver each) booting or running at once, at most. Default 3. */
+  maxControlPlanes?: number;
 }
 
 export interface RunningSimulator {
@@ -306,5 +318,7 @@ export interface RunningSimulator {
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
   state(): SimulatorState;
+  /** Booted machines and their clusters (GET /_sim/boot); null when booting is off. */
+  bootState(): BootState | null;
   close(): Promise<void>;
 }

@@ -68,7 +68,7 @@ export function powerOn(env: HandlerEnv, req: ApiRequest): ApiResult {
     if (m.status === MachineStatus.ALLOCATED && !m.ephemeralDeploy) m.installationResultId = store.nextId("scriptSet", 100);
     env.lifecycle.startDeploy(m);
   } else {
-    m.powerState = "on";
+    env.lifecycle.powerOn(m);
   }
   if (installKvm) m.installKvm = true;
   if (registerVmhost && f.registerVmhostParam) m.registerVmhost = true;
@@ -93,7 +93,7 @@ export function queryPowerState(env: HandlerEnv, req: ApiRequest): ApiResult {
 /** DELETE machines/{id}/ (admin). */
 export function deleteMachine(env: HandlerEnv, req: ApiRequest): ApiResult {
   const m = machineOr404(env, req, "admin");
-  env.lifecycle.cancel(m);
+  env.lifecycle.forget(m);
   env.store.state.machines = env.store.state.machines.filter((x) => x !== m);
   env.store.changed();
   return deleted();
