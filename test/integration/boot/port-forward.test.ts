@@ -11,10 +11,10 @@ import { readFile, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
 import { CoreV1Api, PortForward, type KubeConfig } from "@kubernetes/client-node";
 import { locateBinaries } from "../../testenv/binaries.ts";
+import { forwardedPort } from "./workload-access.ts";
 import { adminKubeConfig, prepareMachine, randomMachineSubnet, startControlPlane, startEchoServer, type TestMachine } from "./machine.ts";
 
 const POD_NAMESPACE = "kube-system";
@@ -75,33 +75,7 @@ async function kubectlPortForward(kubeconfigPath: string, pod: string, port: num
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) process.kill(proc.pid, "SIGKILL");
-    await exited;
-  };
-  let stderr = "";
-  proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  try {
-    const localPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no local port in 30 s: ${stderr}`)), 30_000);
-      createInterface({ input: proc.stdout }).on("line", (line) => {
-        const match = /^Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(line);
-        if (match?.[1] !== undefined) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`kubectl port-forward exited: ${stderr}`));
-      });
-    });
-    return { localPort, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  return forwardedPort(proc, 30_000);
 }
 
 /** client-node's PortForward without retries, which answers with the websocket itself. */

@@ -3,9 +3,10 @@
 // kubernetes-admin, O system:masters: util/kubeconfig New) and KubeadmControlPlane's etcd
 // client (CN cluster-api.x-k8s.io: pkg/etcd_client_generator newClientCert), plus the
 // real kubectl's port-forward, stopped by pid.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { KubeConfig } from "@kubernetes/client-node";
 import { issueCertificate, loadAuthority, newKeyPair, type CaPair, type IssuedCertificate } from "../../../src/sim/boot/x509.ts";
 
@@ -40,6 +41,14 @@ export function etcdClient(etcdCa: CaPair): Promise<IssuedCertificate> {
 export async function kubectlPortForward(kubectl: string, kc: KubeConfig, kubeconfigPath: string, pod: string, port: number): Promise<{ localPort: number; stop(): Promise<void> }> {
   await writeFile(kubeconfigPath, kc.exportConfig(), { mode: 0o600 });
   const proc = spawn(kubectl, ["--kubeconfig", kubeconfigPath, "-n", "kube-system", "port-forward", `pod/${pod}`, `:${port}`, "--address", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
+  return forwardedPort(proc, 60_000);
+}
+
+/**
+ * Waits for a started `kubectl port-forward` to print its local port; the stop ends it by pid
+ * (also when it printed none within `timeoutMs` or exited first).
+ */
+export async function forwardedPort(proc: ChildProcessByStdio<null, Readable, Readable>, timeoutMs: number): Promise<{ localPort: number; stop(): Promise<void> }> {
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) process.kill(proc.pid, "SIGKILL");
@@ -49,7 +58,7 @@ export async function kubectlPortForward(kubectl: string, kc: KubeConfig, kubeco
   proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   try {
     const localPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no local port in 60 s: ${stderr}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`kubectl port-forward printed no local port in ${String(timeoutMs / 1000)} s: ${stderr}`)), timeoutMs);
       createInterface({ input: proc.stdout }).on("line", (line) => {
         const match = /^Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(line);
         if (match?.[1] !== undefined) {
