@@ -7,13 +7,12 @@
 // Cluster API takes its existence as "the control plane is initialized"
 // (controlplane/kubeadm/reconcilers status.go setControlPlaneInitialized), and every
 // other object should be in place by then.
-import { randomUUID } from "node:crypto";
 import { BootError, type BootContext } from "./boot-context.ts";
 import { caCertHash, type Cluster } from "./clusters.ts";
 import { bootstrapTokenSecrets, clusterInfo, kubeadmConfigMap, kubeadmRbac } from "./control-plane-objects.ts";
 import { advertiseAddress, bindPort, mintCertificates, ownApi, readCas, startApiServer, startEtcd, startKubelet, staticPodFacts, writeSentinel } from "./control-plane.ts";
 import type { ClusterConfig } from "./kubeadm-config.ts";
-import { nodeTaints, type NodeFacts } from "./node-objects.ts";
+import { nodeFacts } from "./join.ts";
 import { httpsUrl } from "./processes.ts";
 import { applyAll, mirrorStaticPods, registerNode } from "./workload-objects.ts";
 
@@ -49,22 +48,7 @@ export async function kubeadmInit(ctx: BootContext): Promise<{ cluster: Cluster;
 
   const api = ownApi(ctx, cluster);
   ctx.step("node");
-  const facts: NodeFacts = {
-    nodeName: ctx.node.nodeName,
-    address: ctx.machine.address,
-    hostname: ctx.machine.hostname,
-    architecture: ctx.machine.architecture,
-    kubeletVersion: config.kubernetesVersion,
-    osImage: ctx.machine.osImage,
-    cpuCount: ctx.machine.cpuCount,
-    memoryMiB: ctx.machine.memoryMiB,
-    controlPlane: true,
-    taints: nodeTaints("init", ctx.node.nodeRegistration.taints),
-    kubeletExtraArgs: ctx.node.nodeRegistration.kubeletExtraArgs,
-    bootId: randomUUID(),
-    now: new Date(),
-  };
-  const node = await registerNode(api, facts);
+  const node = await registerNode(api, nodeFacts(ctx, config, true));
   ctx.step("mirror-pods");
   await mirrorStaticPods(api, staticPodFacts(ctx, config, node.metadata?.uid ?? ""));
   ctx.step("kubeadm-objects");

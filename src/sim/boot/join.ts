@@ -100,7 +100,7 @@ function clusterConfig(ctx: BootContext, text: string): ClusterConfig {
   return read.cluster;
 }
 
-function nodeFacts(ctx: BootContext, config: ClusterConfig, controlPlane: boolean): NodeFacts {
+export function nodeFacts(ctx: BootContext, config: ClusterConfig, controlPlane: boolean): NodeFacts {
   return {
     nodeName: ctx.node.nodeName,
     address: ctx.machine.address,
