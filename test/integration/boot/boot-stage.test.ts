@@ -133,6 +133,24 @@ describe("simulated MAAS machines deployed with kubeadm user data (maas-sim --bo
       assert.equal(init.bootstrapSucceeded, true);
       assert.equal(readFileSync(join(sim.bootDir, "machines", init.systemId, "root/run/cluster-api/bootstrap-success.complete"), "utf8"), "success\n");
     });
+
+    describe("when it is powered off and on again (a disk machine)", () => {
+      it("stops its processes, then starts them again from its disk: the cluster's data is still there and its Node Ready", async () => {
+        const before = Object.values(init.pids);
+        await sim.op(init.systemId, "power_off");
+        const off = await sim.waitFor(init.systemId, ["powered-off"]);
+        assert.deepEqual(off.pids, {});
+        assert.deepEqual(before.filter(isAlive), []);
+        await sim.op(init.systemId, "power_on");
+        init = remember(await sim.waitFor(init.systemId, ["booted", "failed"]));
+        assert.equal(init.phase, "booted", init.message);
+        assert.deepEqual(Object.keys(init.pids).sort(), ["etcd", "kube-apiserver", "kubelet-stub"]);
+        assert.deepEqual(Object.values(init.pids).filter((pid) => before.includes(pid)), []);
+        const configMap = await core.readNamespacedConfigMap({ name: "kubeadm-config", namespace: "kube-system" });
+        assert.ok(configMap.data?.ClusterConfiguration);
+        assert.equal(conditions(await core.readNode({ name: init.nodeName ?? "" })).Ready, "True");
+      });
+    });
   });
 
   describe("kubeadm join on a worker", () => {
