@@ -16,7 +16,7 @@ import { parseApiKey } from "../sim/simulator.ts";
 const HELP = `Usage: maas-sim [options]
 
 Runs a MAAS 2.0 REST API simulator (MAAS 3.x behaviour) for tests and local use.
-On start it prints one line: MAAS_ENDPOINT=<url> MAAS_API_KEY=<key>
+On start it prints one line: MAAS_ENDPOINT=<url> MAAS_API_KEY=<key> [HTTPS_PROXY=<url>]
 
 Options:
   --host HOST                 address to listen on (default 127.0.0.1)
@@ -40,6 +40,10 @@ Options:
   --max-body-bytes N          largest request body; larger gets 413 at once (default 10485760, MAAS's 10M)
   --max-connections N         open connections at most; past it the oldest idle one is closed, or
                               the new one if none is idle (default 768 per CPU, as MAAS's nginx)
+  --dns-proxy-port N          also serve an HTTP CONNECT proxy on port N (0: a free one) that resolves
+                              MAAS DNS names (DNS resources, machine FQDNs) from this simulator's
+                              records; point HTTPS_PROXY at it to reach e.g. <cluster>.<domain>:6443
+                              (printed as HTTPS_PROXY=<url> on the first line)
   --boot-binaries DIR         boot deployed machines whose user data runs kubeadm init/join: real etcd
                               and kube-apiserver on each control-plane machine's address, from DIR
                               (etcd, kube-apiserver, kubelet-stub: hack/testenv/build.sh core); use
@@ -89,6 +93,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
         "request-timeout-seconds": { type: "string" },
         "max-body-bytes": { type: "string" },
         "max-connections": { type: "string" },
+        "dns-proxy-port": { type: "string" },
         "boot-binaries": { type: "string" },
         "boot-dir": { type: "string" },
         "max-control-planes": { type: "string" },
@@ -135,6 +140,7 @@ function parseOptions(argv: string[]): SimulatorOptions | "help" {
     }
     options.subnet = v.subnet;
   }
+  options.dnsProxyPort = number("dns-proxy-port", v["dns-proxy-port"], { min: 0, max: 65535, integer: true, example: "0" });
   const maxControlPlanes = number("max-control-planes", v["max-control-planes"], { min: 1, integer: true, example: "3" });
   if (v["boot-binaries"] !== undefined) {
     const missing = ["etcd", "kube-apiserver", "kubelet-stub"].filter((name) => !existsSync(join(v["boot-binaries"] ?? "", name)));
@@ -234,7 +240,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   // Only now: a caller may signal as soon as it has the line, and without a handler
   // the signal would kill the process before it saved its state.
-  process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}\n`);
+  process.stdout.write(`MAAS_ENDPOINT=${sim.endpoint} MAAS_API_KEY=${sim.apiKey}${sim.dnsProxyUrl === null ? "" : ` HTTPS_PROXY=${sim.dnsProxyUrl}`}\n`);
 }
 
 await main();

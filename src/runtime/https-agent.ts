@@ -1,6 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { proxyFor, type ProxyEnvironment } from "./proxy-env.ts";
+import { TunnelAgent } from "./tunnel-agent.ts";
 
 /**
  * One connection pool to the API server for the whole process.
@@ -23,6 +25,8 @@ export interface KubeConnection {
 
 export interface KubeConnectionOptions {
   kubeConfig: KubeConfig;
+  /** Where HTTPS_PROXY / NO_PROXY are read (default: process.env). */
+  proxyEnv?: ProxyEnvironment;
   /** Upper bound of concurrent sockets; watches hold one each for their lifetime. */
   maxSockets?: number;
 }
@@ -41,10 +45,8 @@ export async function createKubeConnection(options: KubeConnectionOptions): Prom
   const { kubeConfig } = options;
   const cluster = kubeConfig.getCurrentCluster();
   if (cluster === null) throw new Error("kubeconfig has no current cluster");
-  if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== "") {
-    throw new Error("kubeconfig clusters with proxy-url are not supported by the runtime's shared agent");
-  }
   const server = cluster.server.replace(/\/+$/, "");
+  const proxy = proxyFor(new URL(server), options.proxyEnv ?? process.env, cluster.proxyUrl);
   // applyToHTTPSOptions is the public way to have client-node resolve CA, client
   // certificate, key and the Authorization header from files, data or plugins. The
   // agent it also creates is dropped: we build our own below.
@@ -62,7 +64,11 @@ export async function createKubeConnection(options: KubeConnectionOptions): Prom
     ...(material.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: material.rejectUnauthorized }),
     ...(material.servername === undefined ? {} : { servername: material.servername }),
   };
-  const agent = server.startsWith("http:") ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
+  const agent = server.startsWith("http:")
+    ? new http.Agent(agentOptions)
+    : proxy === undefined
+      ? new https.Agent(agentOptions)
+      : new TunnelAgent(proxy, agentOptions);
 
   const user = kubeConfig.getCurrentUser();
   // Exec plugins and auth providers hand out short-lived tokens: ask client-node for

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { systemClock } from "../clock/index.ts";
 import { createLogger, type Logger } from "../observability/index.ts";
 import { BootStage, removeBootDir } from "./boot/boot.ts";
+import { isMaasAddress, resolveMaasName } from "./dns-names.ts";
+import { DnsProxy } from "./dns-proxy.ts";
 import { FaultInjector } from "./faults.ts";
 import { defaultMaxConnections } from "./http/nginx.ts";
 import { OAuthVerifier } from "./http/oauth.ts";
@@ -90,6 +92,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   checkNumber("requestTimeoutMs", options.requestTimeoutMs, 1);
   checkNumber("maxBodyBytes", options.maxBodyBytes, 0);
   checkNumber("maxConnections", options.maxConnections, 1);
+  checkNumber("dnsProxyPort", options.dnsProxyPort, 0, 65535);
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new Error(`seed must be a whole number; got ${seed}`);
 
@@ -171,6 +174,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     await persistence?.close();
     throw error;
   }
+  let dnsProxy: DnsProxy | null = null;
+  if (options.dnsProxyPort !== undefined) {
+    try {
+      dnsProxy = await DnsProxy.listen(host, options.dnsProxyPort, { resolve: (name) => resolveMaasName(store, name), knows: (address) => isMaasAddress(store, address) });
+    } catch (error) {
+      lifecycle.close();
+      await server.close();
+      await boot?.close();
+      await persistence?.close();
+      throw new Error(`cannot listen for the DNS proxy on ${host}:${String(options.dnsProxyPort)} (${(error as Error).message}); pick another port, or 0 for a free one`);
+    }
+  }
   const publicHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const origin = `http://${publicHost}:${port}`;
   logger.info({ endpoint: `${origin}/MAAS`, maasVersion: version.text, machines: store.state.machines.length }, "MAAS simulator listening");
@@ -187,9 +202,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     clearRequestLog: () => log.clear(),
     state: () => store.snapshot(),
     bootState: () => boot?.stage.state() ?? null,
+    dnsProxyUrl: dnsProxy === null ? null : `http://${publicHost}:${String(dnsProxy.port)}`,
     close: () => {
       closing ??= (async () => {
         lifecycle.close();
+        await dnsProxy?.close();
         await server.close();
         // Every machine's processes stop with the simulator.
         await boot?.close();

@@ -290,6 +290,11 @@ export interface SimulatorOptions {
    */
   maxConnections?: number;
   faults?: FaultRule[];
+  /**
+   * An HTTP CONNECT proxy on this port (0: a free one) that resolves MAAS DNS names from
+   * the simulator's records (dns-proxy.ts), for HTTPS_PROXY; off when absent.
+   */
+  dnsProxyPort?: number;
   /** Boot deployed machines whose user data runs kubeadm (the boot stage, boot/boot.ts); off when absent. */
   boot?: BootOptions;
   /** 0..1: share of deployments that end in Failed deployment. Default 0. */
@@ -320,5 +325,7 @@ export interface RunningSimulator {
   state(): SimulatorState;
   /** Booted machines and their clusters (GET /_sim/boot); null when booting is off. */
   bootState(): BootState | null;
+  /** The DNS proxy's URL (http://host:port), for HTTPS_PROXY; null when dnsProxyPort was not given. */
+  dnsProxyUrl: string | null;
   close(): Promise<void>;
 }

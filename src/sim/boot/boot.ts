@@ -12,6 +12,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../observability/index.ts";
 import type { MachineObserver, StopReason } from "../lifecycle.ts";
+import { resolveMaasName } from "../dns-names.ts";
 import { fqdnOf, type Store } from "../store.ts";
 import type { SimMachine } from "../types.ts";
 import { BootError, type BootContext, type BootMachine } from "./boot-context.ts";
@@ -180,10 +181,9 @@ export class BootStage implements MachineObserver {
     };
   }
 
-  /** The simulator's own DNS: a MAAS DNS resource's addresses, by FQDN. */
+  /** The simulator's own DNS (what MAAS's bind would answer for the name). */
   private resolve(name: string): string[] {
-    const state = this.o.store.state;
-    return state.dnsResources.filter((r) => `${r.name}.${this.o.store.domainById(r.domainId)?.name ?? ""}` === name).flatMap((r) => r.ipAddresses);
+    return resolveMaasName(this.o.store, name);
   }
 
   private async boot(run: MachineRun, machine: BootMachine, userData: string | null): Promise<void> {
