@@ -18,6 +18,8 @@ export interface StartCapiManagersOptions {
   managers: readonly CapiManagerName[];
   /** e.g. ["ClusterTopology=true"] for the core manager. */
   featureGates?: readonly string[];
+  /** Added to every manager's environment, e.g. HTTPS_PROXY to reach workload clusters by their MAAS DNS names. */
+  env?: Record<string, string>;
   /** Extra flags per manager, e.g. a shorter --sync-period. */
   extraArgs?: Partial<Record<CapiManagerName, readonly string[]>>;
 }
@@ -56,7 +58,7 @@ export async function startCapiManagers(options: StartCapiManagersOptions): Prom
         ...(name === "core" && options.featureGates !== undefined ? [`--feature-gates=${options.featureGates.join(",")}`] : []),
         ...(options.extraArgs?.[name] ?? []),
       ];
-      children.set(name, new Child({ name, command: commands[name], args, logPath: join(dir, `${name}.log`) }));
+      children.set(name, new Child({ name, command: commands[name], args, logPath: join(dir, `${name}.log`), ...(options.env === undefined ? {} : { env: options.env }) }));
     }
   } catch (err) {
     await Promise.all([...children.values()].map((c) => c.stop(5000)));

@@ -13,12 +13,14 @@ export interface KubectlOptions {
   /** Written to kubectl's stdin, e.g. for `apply -f -`. */
   input?: string;
   timeoutMs?: number;
+  /** Added to kubectl's environment, e.g. HTTPS_PROXY. */
+  env?: Record<string, string>;
 }
 
 export function runKubectl(binary: string, kubeconfigPath: string, args: string[], options: KubectlOptions = {}): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, {
-      env: { ...process.env, KUBECONFIG: kubeconfigPath },
+      env: { ...process.env, ...options.env, KUBECONFIG: kubeconfigPath },
       stdio: ["pipe", "pipe", "pipe"],
       timeout: options.timeoutMs ?? 60_000,
       killSignal: "SIGKILL",

@@ -248,6 +248,12 @@ export interface TestbedOptions {
   env?: TestEnvHandle;
   /** A MAAS the test runs itself (a maas-sim process); then no simulator runs in-process and `sim` must not be used. */
   maas?: MaasAccess;
+  /**
+   * The Cluster API managers and ours reach workload clusters through the in-process
+   * simulator's DNS proxy (HTTPS_PROXY), as a host whose resolver asks MAAS's DNS would;
+   * the simulator must be started with dnsProxyPort.
+   */
+  workloadsThroughSimDns?: boolean;
 }
 
 const EVENT = kindSpec<KubeObject & { reason?: string; note?: string; type?: string; regarding?: { name?: string } }>({
@@ -286,15 +292,25 @@ export class Testbed {
     this.env = this.options.env ?? (await useSharedTestEnv());
     this.client = adminClient(this.env.kubeConfig());
     if (this.options.maas === undefined) this.simulator = await startProviderSimulator(this.options.simulator);
+    const proxyEnv = this.workloadProxyEnv();
     if (this.options.capiCore !== false) {
       const filterArg = `--watch-filter=${this.filter}`;
       this.capi = await startCapiManagers({
         kubeconfigPath: this.env.kubeconfigPath,
         managers: this.options.capiManagers ?? ["core"],
         extraArgs: { core: ["--sync-period=30s", filterArg], "kubeadm-bootstrap": [filterArg], "kubeadm-control-plane": [filterArg] },
+        ...(proxyEnv === undefined ? {} : { env: proxyEnv }),
       });
     }
     await this.startManager();
+  }
+
+  /** HTTPS_PROXY at the simulator's DNS proxy, when the options ask for it. */
+  workloadProxyEnv(): Record<string, string> | undefined {
+    if (this.options.workloadsThroughSimDns !== true) return undefined;
+    const url = this.sim.dnsProxyUrl;
+    if (url === null) throw new Error("workloadsThroughSimDns needs the simulator started with dnsProxyPort (e.g. 0)");
+    return { HTTPS_PROXY: url, NO_PROXY: "" };
   }
 
   /** Starts the manager; `overrides.args` replace managerArgs and `overrides.env` adds to managerEnv, for this start only. */
@@ -308,7 +324,7 @@ export class Testbed {
       sim: this.options.maas ?? this.sim,
       watchFilter: this.filter,
       args: [...args, ...(secret === undefined ? [] : [`--maas-credentials-secret=${secret.namespace}/${secret.name}`])],
-      env: { ...this.options.managerEnv, ...overrides.env, ...(secret === undefined ? {} : { MAAS_ENDPOINT: "", MAAS_API_KEY: "" }) },
+      env: { ...this.workloadProxyEnv(), ...this.options.managerEnv, ...overrides.env, ...(secret === undefined ? {} : { MAAS_ENDPOINT: "", MAAS_API_KEY: "" }) },
     });
   }
 
