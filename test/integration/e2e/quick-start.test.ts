@@ -115,6 +115,9 @@ describe("the spec's quick start and migration guide, on machines that boot", ()
       assert.equal(maasMachine.status?.deploymentTarget, "memory");
     }
     assert.equal(workloadNodes.length, 3);
+    // The endpoint every manager reached: the MAAS DNS record the provider points at the control plane.
+    const controlPlane = state.machines.find((m) => m.hostname === machines.find((m) => m.metadata.labels?.["cluster.x-k8s.io/control-plane"] !== undefined)?.status?.nodeRef?.name);
+    assert.deepEqual(state.dnsResources.find((r) => r.name === CLUSTER)?.ipAddresses, controlPlane?.ipAddresses);
     await nothingLeaked();
   });
 
