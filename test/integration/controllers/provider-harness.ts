@@ -254,6 +254,13 @@ export interface TestbedOptions {
    * the simulator must be started with dnsProxyPort.
    */
   workloadsThroughSimDns?: boolean;
+  /** The watch filter of this bed's managers; default a new one. A second management cluster taking over a bed's objects uses that bed's. */
+  watchFilter?: string;
+  /**
+   * Another bed's in-process simulator, used as this bed's own (`sim`, the manager's MAAS,
+   * the DNS proxy) but neither started nor closed by this bed: two management clusters, one MAAS.
+   */
+  sharedSimulator?: Simulator;
 }
 
 const EVENT = kindSpec<KubeObject & { reason?: string; note?: string; type?: string; regarding?: { name?: string } }>({
@@ -275,7 +282,7 @@ export class Testbed {
   private simulator: Simulator | undefined;
 
   constructor(private readonly options: TestbedOptions) {
-    this.filter = newWatchFilter(options.prefix);
+    this.filter = options.watchFilter ?? newWatchFilter(options.prefix);
   }
 
   /** The in-process simulator; a test that restarts it sets the new one here. */
@@ -291,7 +298,8 @@ export class Testbed {
   async start(): Promise<void> {
     this.env = this.options.env ?? (await useSharedTestEnv());
     this.client = adminClient(this.env.kubeConfig());
-    if (this.options.maas === undefined) this.simulator = await startProviderSimulator(this.options.simulator);
+    if (this.options.sharedSimulator !== undefined) this.simulator = this.options.sharedSimulator;
+    else if (this.options.maas === undefined) this.simulator = await startProviderSimulator(this.options.simulator);
     const proxyEnv = this.workloadProxyEnv();
     if (this.options.capiCore !== false) {
       const filterArg = `--watch-filter=${this.filter}`;
@@ -331,7 +339,7 @@ export class Testbed {
   async stop(): Promise<void> {
     await this.provider?.stop();
     await this.capi?.stop();
-    await this.simulator?.close();
+    if (this.options.sharedSimulator === undefined) await this.simulator?.close();
     if (this.options.env === undefined) await this.env.stop();
   }
 

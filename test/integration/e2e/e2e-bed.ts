@@ -18,6 +18,7 @@ import { bootBinaries } from "../boot/booting-sim.ts";
 import { ClusterctlSandbox, SPEC_VARIABLES, at, parseObjects, type Flavor, type GeneratedObject } from "../clusterctl/clusterctl-harness.ts";
 import { Testbed, waitFor } from "../controllers/provider-harness.ts";
 import { runKubectl } from "../../testenv/kubectl.ts";
+import type { TestEnvHandle } from "../../testenv/index.ts";
 
 interface Condition {
   type: string;
@@ -62,10 +63,12 @@ export function e2eVariables(bed: Testbed): Record<string, string> {
   };
 }
 
-export async function startE2eBed(prefix: string): Promise<{ bed: Testbed; clusterctl: ClusterctlSandbox }> {
+/** `env`: a control plane of the test's own (it stops it) instead of the shared one. */
+export async function startE2eBed(prefix: string, env?: TestEnvHandle): Promise<{ bed: Testbed; clusterctl: ClusterctlSandbox }> {
   const { binDir } = await bootBinaries();
   const bed = new Testbed({
     prefix,
+    ...(env === undefined ? {} : { env }),
     capiManagers: ["core", "kubeadm-bootstrap", "kubeadm-control-plane"],
     simulator: {
       inventory: INVENTORY,
