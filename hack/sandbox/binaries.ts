@@ -1,5 +1,5 @@
-// The binaries the sandbox runs: the control plane's (kube-apiserver, etcd, kubectl) and
-// Cluster API's (clusterctl, the core and kubeadm managers). `make testenv` builds them
+// The binaries the sandbox runs: the control plane's (kube-apiserver, etcd, kubectl), the
+// booted machines' (etcd, kube-apiserver, kubelet-stub) and Cluster API's (clusterctl, the core and kubeadm managers). `make testenv` builds them
 // all; when .cache/testenv/current.json lacks one, hack/testenv/build.sh all runs first,
 // as `make test` would have (a cold build takes minutes).
 import { spawn } from "node:child_process";
@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { locateBinaries, repoRoot, type CapiBinaries, type TestEnvBinaries } from "../../test/testenv/binaries.ts";
 
-const NEEDED = ["kube-apiserver", "etcd", "kubectl", "clusterctl", "cluster-api-controller", "kubeadm-bootstrap-controller", "kubeadm-control-plane-controller"];
+const NEEDED = ["kube-apiserver", "etcd", "kubectl", "kubelet-stub", "clusterctl", "cluster-api-controller", "kubeadm-bootstrap-controller", "kubeadm-control-plane-controller"];
 
 function allBuilt(): boolean {
   const current = join(repoRoot, ".cache", "testenv", "current.json");

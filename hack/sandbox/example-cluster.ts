@@ -1,16 +1,10 @@
 // The sandbox's example cluster: clusterctl generates it from the repository's flavor
-// with the variables a user would export, and the testenv's kubectl applies it.
-//
-// Simulated machines run no Kubernetes, yet the kubeadm control-plane manager gives the
-// workers their join data only once it has seen the control plane initialized. So, as
-// test/integration/controllers/maasmachine-kubeadm.test.ts does, the sandbox's own API
-// server stands in for the workload cluster: the MaasCluster is given it as its
-// control-plane endpoint, the cluster CA Secret (<cluster>-ca) is the sandbox CA (so the
-// <cluster>-kubeconfig KCP writes is trusted there), and kube-system/kubeadm-config is
-// what `kubeadm init` would leave behind.
+// with the variables a user would export, and the testenv's kubectl applies it. Its
+// machines boot in the simulator, so the cluster comes up for real: the control plane is
+// reached at the flavor's MAAS DNS endpoint, <cluster>.<DNS_DOMAIN>:6443.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
@@ -98,50 +92,30 @@ export async function generateCluster(options: {
 }
 
 /**
- * The generated documents with the workload endpoint pointed at the sandbox's API
- * server, and the defaults Cluster API's own defaulting webhook would add (its webhooks
- * are not registered in the sandbox, so nothing else fills them in).
+ * The generated documents with the rollout strategies Cluster API's own defaulting
+ * webhooks would add: its webhooks are not registered in the sandbox, so nothing else
+ * fills them in.
  */
-export function prepareDocuments(generated: string, endpoint: { host: string; port: number }): Doc[] {
+export function prepareDocuments(generated: string): Doc[] {
   const docs: Doc[] = [];
   for (const parsed of parseAllDocuments(generated)) {
     if (parsed.errors.length > 0) throw new Error(`clusterctl output is not YAML: ${parsed.errors[0]?.message ?? ""}`);
     const doc = parsed.toJS() as Doc | null;
     if (doc === null) continue;
-    if (doc.kind === "MaasCluster") doc.spec = { ...doc.spec, controlPlaneEndpoint: endpoint };
-    if (doc.kind === "MachineDeployment") {
-      const spec = doc.spec ?? {};
-      const rollout = (spec.rollout ?? {}) as Record<string, unknown>;
-      if (rollout.strategy === undefined) {
-        // CAPI's MachineDeployment webhook default: RollingUpdate, one extra machine at a time.
-        spec.rollout = { ...rollout, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } };
-      }
-      doc.spec = spec;
-    }
+    // CAPI's MachineDeployment webhook default: RollingUpdate, one extra machine at a time, none taken away first.
+    if (doc.kind === "MachineDeployment") defaultRollout(doc, { maxSurge: 1, maxUnavailable: 0 });
+    // CAPI's KubeadmControlPlane webhook default: RollingUpdate with one extra machine.
+    if (doc.kind === "KubeadmControlPlane") defaultRollout(doc, { maxSurge: 1 });
     docs.push(doc);
   }
-  if (!docs.some((d) => d.kind === "MaasCluster")) throw new Error("the template makes no MaasCluster; the sandbox needs one to give the cluster its endpoint");
   return docs;
 }
 
-/** What `kubeadm init` on the control-plane machine would have left in the workload cluster, and the cluster CA. */
-export async function workloadStandIns(spec: ExampleClusterSpec, controlPlaneDir: string): Promise<Doc[]> {
-  const [caCrt, caKey] = await Promise.all([readFile(join(controlPlaneDir, "ca.crt")), readFile(join(controlPlaneDir, "ca.key"))]);
-  return [
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      type: "cluster.x-k8s.io/secret",
-      metadata: { name: `${spec.name}-ca`, namespace: spec.namespace, labels: { "cluster.x-k8s.io/cluster-name": spec.name } },
-      data: { "tls.crt": caCrt.toString("base64"), "tls.key": caKey.toString("base64") },
-    },
-    {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "kubeadm-config", namespace: "kube-system" },
-      data: { ClusterConfiguration: "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n" },
-    },
-  ];
+function defaultRollout(doc: Doc, rollingUpdate: Record<string, number>): void {
+  const spec = doc.spec ?? {};
+  const rollout = (spec.rollout ?? {}) as Record<string, unknown>;
+  if (rollout.strategy === undefined) spec.rollout = { ...rollout, strategy: { type: "RollingUpdate", rollingUpdate } };
+  doc.spec = spec;
 }
 
 export function toYaml(docs: readonly Doc[]): string {

@@ -1,36 +1,90 @@
-// The sandbox's live view: one line per MaasMachine (name, role, MAAS state, where it
-// deploys, ready). On a terminal the block is redrawn in place with ANSI cursor moves;
+// The sandbox's live view: one line per MaasMachine (name, role, MAAS hostname and state,
+// where it deploys, how far its boot got, its Node) and one for the Cluster's Available
+// condition. On a terminal the block is redrawn in place with ANSI cursor moves;
 // otherwise (a pipe, a log file, a test) only the lines that changed are printed, each
 // with the time since the sandbox started, so a long run never floods its log.
 import { effectiveEphemeral, type MaasMachine } from "../../src/api/v1beta1/index.ts";
 import { MachineControlPlaneLabel } from "../../src/api/v1beta1/labels.ts";
+import type { Cluster, Machine } from "../../src/capi/index.ts";
+import type { BootState, MachineBootStatus } from "../../src/sim/boot/boot.ts";
+
+/** What one poll sees: the example cluster's objects and the simulator's booted machines. */
+export interface Observation {
+  maasMachines: MaasMachine[];
+  /** Cluster API Machines, for their Nodes (nodeRef). */
+  machines: Machine[];
+  /** Undefined before it exists, or with --no-cluster. */
+  cluster: Cluster | undefined;
+  boot: BootState | null;
+}
 
 export interface MachineRow {
   name: string;
   role: "control-plane" | "worker";
+  /** The MAAS machine's hostname once allocated, else "-". */
+  host: string;
   /** MAAS's status name, or Pending before a machine is allocated. */
   state: string;
   /** Where it deploys: memory ("ephemeral") or "disk"; MAAS's answer once it has one, else the spec. */
   target: "ephemeral" | "disk";
-  ready: boolean;
+  /** The simulator's boot phase: "-" before, "init:etcd" / "join:discovery" (kubeadm and its step) while booting, then "booted", "failed", … */
+  boot: string;
+  /** The workload Node, once the Cluster API Machine has its nodeRef, else "-". */
+  node: string;
 }
 
-export function machineRow(m: MaasMachine): MachineRow {
+export interface ClusterRow {
+  name: string;
+  /** The Available condition's status: True, False, Unknown, or "-" before there is one. */
+  available: string;
+  /** What it waits for: the condition's message on one line, cut short (its reason when there is none); "" once Available. */
+  waitingFor: string;
+}
+
+export function bootCell(status: MachineBootStatus | undefined): string {
+  if (status === undefined) return "-";
+  if (status.phase !== "booting") return status.phase;
+  return `${status.role === "init" ? "init" : "join"}:${status.step ?? "start"}`;
+}
+
+export function machineRow(m: MaasMachine, context: Pick<Observation, "machines" | "boot">): MachineRow {
   const reported = m.status?.deploymentTarget;
   const inMemory = reported === undefined ? effectiveEphemeral(m.spec) : reported === "memory";
+  const systemId = m.spec.systemID;
+  const boot = systemId === undefined ? undefined : context.boot?.machines.find((b) => b.systemId === systemId);
+  const machine = context.machines.find((x) => x.spec.infrastructureRef?.name === m.metadata.name);
   return {
     name: m.metadata.name ?? "",
     role: m.metadata.labels?.[MachineControlPlaneLabel] !== undefined ? "control-plane" : "worker",
+    host: m.status?.hostname ?? "-",
     state: m.status?.machineState ?? "Pending",
     target: inMemory ? "ephemeral" : "disk",
-    ready: m.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+    boot: bootCell(boot),
+    node: machine?.status?.nodeRef?.name ?? "-",
   };
 }
 
-const HEADER: readonly string[] = ["MACHINE", "ROLE", "STATE", "TARGET", "READY"];
+const WAITING_FOR_WIDTH = 100;
+
+export function clusterRow(cluster: Cluster): ClusterRow {
+  const available = cluster.status?.conditions?.find((c) => c.type === "Available");
+  const name = cluster.metadata.name ?? "";
+  if (available === undefined) return { name, available: "-", waitingFor: "no Available condition yet" };
+  if (available.status === "True") return { name, available: "True", waitingFor: "" };
+  // Cluster API's message is a bullet list ("* WorkersAvailable:\n  * MachineDeployment …"): one line of it, its first items.
+  const message = (available.message ?? "").split("\n").map((l) => l.replace(/^\s*\*\s*/, "").trim()).filter((l) => l !== "").join(" ");
+  const text = message === "" ? (available.reason ?? "") : message;
+  return { name, available: available.status, waitingFor: text.length > WAITING_FOR_WIDTH ? `${text.slice(0, WAITING_FOR_WIDTH - 1)}…` : text };
+}
+
+export function isAvailable(cluster: Cluster | undefined): boolean {
+  return cluster?.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") ?? false;
+}
+
+const HEADER: readonly string[] = ["MACHINE", "ROLE", "HOST", "STATE", "TARGET", "BOOT", "NODE"];
 
 function cells(row: MachineRow): string[] {
-  return [row.name, row.role, row.state, row.target, row.ready ? "ready" : "-"];
+  return [row.name, row.role, row.host, row.state, row.target, row.boot, row.node];
 }
 
 /** Column widths that fit the header and every row. */
@@ -42,14 +96,18 @@ function line(values: readonly string[], w: readonly number[]): string {
   return values.map((v, i) => v.padEnd(w[i] ?? 0)).join("  ").trimEnd();
 }
 
-/** The whole table, for a terminal: header, one line per machine, a summary. */
-export function renderTable(rows: readonly MachineRow[], elapsedMs: number): string[] {
+function clusterText(row: ClusterRow): string {
+  return `${row.name}  Available=${row.available}${row.waitingFor === "" ? "" : `  ${row.waitingFor}`}`;
+}
+
+/** The whole table, for a terminal: header, one line per machine, the Cluster, a summary. */
+export function renderTable(rows: readonly MachineRow[], cluster: ClusterRow | undefined, elapsedMs: number): string[] {
   const w = widths(rows);
-  const deployed = rows.filter((r) => r.state === "Deployed").length;
+  const count = (test: (r: MachineRow) => boolean): string => String(rows.filter(test).length);
   const summary = rows.length === 0
     ? `waiting for machines… (${seconds(elapsedMs)})`
-    : `${String(deployed)}/${String(rows.length)} Deployed, ${String(rows.filter((r) => r.ready).length)} ready (${seconds(elapsedMs)}) — Ctrl-C to stop`;
-  return [line(HEADER, w), ...rows.map((r) => line(cells(r), w)), summary];
+    : `${count((r) => r.state === "Deployed")}/${String(rows.length)} Deployed, ${count((r) => r.boot === "booted")} booted, ${count((r) => r.node !== "-")} Nodes (${seconds(elapsedMs)}) — Ctrl-C to stop`;
+  return [line(HEADER, w), ...rows.map((r) => line(cells(r), w)), ...(cluster === undefined ? [] : [`cluster ${clusterText(cluster)}`]), summary];
 }
 
 /** One line for a machine that changed, for output that is not a terminal. */
@@ -57,14 +115,17 @@ export function renderChange(row: MachineRow, elapsedMs: number): string {
   return `machine +${seconds(elapsedMs)}  ${cells(row).join("  ")}`;
 }
 
+/** One line for the Cluster when its Available condition changed, for output that is not a terminal. */
+export function renderClusterChange(row: ClusterRow, elapsedMs: number): string {
+  return `cluster +${seconds(elapsedMs)}  ${clusterText(row)}`;
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-const key = (row: MachineRow): string => cells(row).join("\u0000");
-
 export interface LiveViewOptions {
-  list: () => Promise<MaasMachine[]>;
+  observe: () => Promise<Observation>;
   write: (text: string) => void;
   tty: boolean;
   startedAt: number;
@@ -72,9 +133,10 @@ export interface LiveViewOptions {
   now?: () => number;
 }
 
-/** Polls the MaasMachines and shows them until stop(). A failed read is skipped, not fatal: the next poll tries again. */
+/** Polls the sandbox and shows it until stop(). A failed read is skipped, not fatal: the next poll tries again. */
 export class LiveView {
   private readonly last = new Map<string, string>();
+  private lastCluster = "";
   private drawnLines = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -97,20 +159,32 @@ export class LiveView {
   }
 
   async poll(): Promise<void> {
-    let machines: MaasMachine[];
+    let seen: Observation;
     try {
-      machines = await this.options.list();
+      seen = await this.options.observe();
     } catch {
       return;
     }
-    const rows = machines.map(machineRow).sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "control-plane" ? -1 : 1));
+    const rows = seen.maasMachines.map((m) => machineRow(m, seen)).sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "control-plane" ? -1 : 1));
+    const cluster = seen.cluster === undefined ? undefined : clusterRow(seen.cluster);
     const elapsed = (this.options.now ?? Date.now)() - this.options.startedAt;
-    if (this.options.tty) this.redraw(rows, elapsed);
-    else this.printChanges(rows, elapsed);
+    if (this.options.tty) this.redraw(rows, cluster, elapsed);
+    else this.printChanges(rows, cluster, elapsed);
   }
 
-  private redraw(rows: readonly MachineRow[], elapsedMs: number): void {
-    const lines = renderTable(rows, elapsedMs);
+  /** Lines that stay: on a terminal they replace the block, which the next poll draws again below them. */
+  print(lines: readonly string[]): void {
+    const text = lines.map((l) => `${l}\n`).join("");
+    if (this.options.tty && this.drawnLines > 0) {
+      this.options.write(`\x1b[${String(this.drawnLines)}A\x1b[J${text}`);
+      this.drawnLines = 0;
+    } else {
+      this.options.write(text);
+    }
+  }
+
+  private redraw(rows: readonly MachineRow[], cluster: ClusterRow | undefined, elapsedMs: number): void {
+    const lines = renderTable(rows, cluster, elapsedMs);
     // Up over the block drawn last time, then each line cleared and rewritten.
     const up = this.drawnLines > 0 ? `\x1b[${String(this.drawnLines)}A` : "";
     const below = this.drawnLines > lines.length ? "\x1b[J" : "";
@@ -118,18 +192,23 @@ export class LiveView {
     this.drawnLines = lines.length;
   }
 
-  private printChanges(rows: readonly MachineRow[], elapsedMs: number): void {
+  private printChanges(rows: readonly MachineRow[], cluster: ClusterRow | undefined, elapsedMs: number): void {
     const seen = new Set<string>();
     for (const row of rows) {
       seen.add(row.name);
-      if (this.last.get(row.name) === key(row)) continue;
-      this.last.set(row.name, key(row));
+      const key = cells(row).join("\u0000");
+      if (this.last.get(row.name) === key) continue;
+      this.last.set(row.name, key);
       this.options.write(`${renderChange(row, elapsedMs)}\n`);
     }
     for (const name of [...this.last.keys()]) {
       if (seen.has(name)) continue;
       this.last.delete(name);
       this.options.write(`machine +${seconds(elapsedMs)}  ${name}  gone\n`);
+    }
+    if (cluster !== undefined && clusterText(cluster) !== this.lastCluster) {
+      this.lastCluster = clusterText(cluster);
+      this.options.write(`${renderClusterChange(cluster, elapsedMs)}\n`);
     }
   }
 }

@@ -1,5 +1,9 @@
 // The sandbox's MAAS: the simulator in this process, with machines big enough to run
-// from memory and the names the example cluster's clusterctl variables ask for.
+// from memory and the names the example cluster's clusterctl variables ask for. Deployed
+// machines boot (kubeadm init runs a real etcd and kube-apiserver on the machine's
+// address, join registers a Node), and the simulator's DNS proxy is how this host
+// reaches a workload cluster by its MAAS DNS name.
+import { randomInt } from "node:crypto";
 import type { Logger } from "../../src/observability/index.ts";
 import { startSimulator } from "../../src/sim/index.ts";
 import type { Inventory, RunningSimulator } from "../../src/sim/types.ts";
@@ -43,9 +47,28 @@ export function sandboxInventory(options: Pick<SandboxOptions, "machines" | "mac
   };
 }
 
-export function startSandboxMaas(options: SandboxOptions, logger: Logger): Promise<RunningSimulator> {
+/**
+ * A loopback /16, so what a booted machine serves on its address is reachable from this
+ * host; random, so two sandboxes (or a sandbox and a test run) on one host rarely share
+ * machine addresses and ports.
+ */
+export function sandboxSubnet(): string {
+  return `127.${String(randomInt(20, 250))}.0.0/16`;
+}
+
+export interface SandboxBoot {
+  /** Holds etcd, kube-apiserver and kubelet-stub: the control plane's bin directory. */
+  binDir: string;
+  /** The machines' files, certificates and process logs; inside the sandbox directory, so removed with it. */
+  dir: string;
+}
+
+export function startSandboxMaas(options: SandboxOptions, boot: SandboxBoot, logger: Logger): Promise<RunningSimulator> {
   return startSimulator({
     port: 0,
+    subnet: sandboxSubnet(),
+    dnsProxyPort: 0,
+    boot: { binDir: boot.binDir, dir: boot.dir },
     seed: 1,
     maasVersion: SANDBOX_MAAS_VERSION,
     deploySeconds: options.deploySeconds,

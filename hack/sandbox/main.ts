@@ -1,12 +1,12 @@
 // `make run`: the provider's local sandbox, or only the manager when a cluster and a
 // MAAS are configured (KUBECONFIG, MAAS_ENDPOINT and MAAS_API_KEY all set). The
-// sandbox prints how to reach it, shows the example cluster's machines live, and on
-// Ctrl-C (SIGINT) or SIGTERM stops every process it started, removes its directory
-// and exits 0. A second signal stops at once (the children are killed by pid).
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+// sandbox prints how to reach it, shows the example cluster's machines live as they
+// deploy, boot and become Nodes, writes the workload kubeconfig once the Cluster is
+// Available, and on Ctrl-C (SIGINT) or SIGTERM stops every process it started, removes
+// its directory and exits 0. A second signal stops at once (the children are killed by pid).
 import { installStreamGuards } from "../../src/observability/index.ts";
-import { LiveView } from "./live-view.ts";
+import { announceAvailable, writeEnvFile } from "./access.ts";
+import { LiveView, isAvailable, type Observation } from "./live-view.ts";
 import { runManagerOnly, wantsManagerOnly } from "./manager-only.ts";
 import { SANDBOX_HELP, UsageError, parseSandboxOptions, type SandboxOptions } from "./options.ts";
 import { startSandbox, type RunningSandbox } from "./sandbox.ts";
@@ -45,18 +45,31 @@ async function runSandbox(options: SandboxOptions): Promise<number> {
     process.stderr.write(`capmaas sandbox: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  const envFile = join(sandbox.dir, "env");
-  await writeFile(envFile, `export KUBECONFIG=${sandbox.kubeconfigPath}\nexport MAAS_ENDPOINT=${sandbox.maasEndpoint}\nexport MAAS_API_KEY=${sandbox.maasApiKey}\n`, { mode: 0o600 });
+  const envFile = await writeEnvFile(sandbox);
   out(`capmaas sandbox: ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (directory ${sandbox.dir}, logs there: *.log, control-plane/*.log)`);
   out(`pids: ${sandbox.pids.map((p) => `${p.name}=${String(p.pid)}`).join(" ")}`);
   out("Reach it with (or: source " + envFile + "):");
   out(`  KUBECONFIG=${sandbox.kubeconfigPath}`);
   out(`  MAAS_ENDPOINT=${sandbox.maasEndpoint}`);
   out(`  MAAS_API_KEY=${sandbox.maasApiKey}`);
-  out(`  e.g. KUBECONFIG=${sandbox.kubeconfigPath} kubectl get clusters,machines,maasmachines -A`);
+  out(`  e.g. KUBECONFIG=${sandbox.kubeconfigPath} ${sandbox.kubectlPath} get clusters,machines,maasmachines -A`);
+  out(`Workload clusters are reached through the simulator's DNS proxy ${sandbox.dnsProxyUrl} (HTTPS_PROXY for that command only; see ${envFile})`);
   out("");
 
-  const view = new LiveView({ list: () => sandbox.listMachines(), write: (text) => process.stdout.write(text), tty: process.stdout.isTTY === true, startedAt });
+  let announced = false;
+  const observe = async (): Promise<Observation> => {
+    const seen = await sandbox.observe();
+    if (!announced && isAvailable(seen.cluster)) {
+      announced = true;
+      const elapsed = Date.now() - startedAt;
+      // Printed through the view, so a terminal's redrawn block stays below it.
+      void sandbox.workloadKubeconfig()
+        .then((kubeconfig) => announceAvailable(sandbox, kubeconfig, elapsed))
+        .then((lines) => view.print(lines), (err: unknown) => view.print([`capmaas sandbox: the Cluster is Available but its kubeconfig could not be written: ${err instanceof Error ? err.message : String(err)}`]));
+    }
+    return seen;
+  };
+  const view = new LiveView({ observe, write: (text) => process.stdout.write(text), tty: process.stdout.isTTY === true, startedAt });
   view.start();
   const managerExit = sandbox.provider.child.exited.then((exit) => `capmaas-manager exited (code ${String(exit.code)}, signal ${String(exit.signal)}; log ${sandbox.provider.logPath})`);
   const reason = await Promise.race([stopRequested, managerExit]);

@@ -7,7 +7,10 @@ export const SANDBOX_HELP = `Usage: make run   (or: node --import tsx hack/sandb
 With nothing configured: a local sandbox — a kube-apiserver + etcd, the MAAS simulator,
 the Cluster API core and kubeadm managers, this provider's manager (with its webhooks),
 and an example cluster from templates/cluster-template-ephemeral.yaml made by clusterctl,
-every machine deployed into memory. Shows the machines live; Ctrl-C tears it all down.
+every machine deployed into memory and booted by the simulator (kubeadm init runs a real
+etcd and kube-apiserver, kubeadm join registers a Node). Shows the machines live until
+the Cluster is Available, then writes the workload kubeconfig into the sandbox directory
+and prints the kubectl command that reaches it; Ctrl-C tears it all down.
 
 With KUBECONFIG, MAAS_ENDPOINT and MAAS_API_KEY all set: runs only the manager against them.
 

@@ -15,6 +15,8 @@ export interface ProviderOptions {
   maasApiKey: string;
   /** Serve webhooks on a free port from this certificate directory; undefined: --webhook-port 0 is not passed (older managers lack the flag). */
   webhook?: { certDir: string; caPem: string };
+  /** Added to the manager's environment, e.g. HTTPS_PROXY to reach workload clusters by their MAAS DNS names. */
+  env?: Record<string, string>;
   readyTimeoutMs?: number;
 }
 
@@ -38,7 +40,7 @@ export async function startProvider(options: ProviderOptions): Promise<RunningPr
       ...(options.webhook === undefined ? [] : [`--webhook-port=${String(webhookPort)}`, `--webhook-cert-dir=${options.webhook.certDir}`]),
     ],
     logPath,
-    env: { MAAS_ENDPOINT: options.maasEndpoint, MAAS_API_KEY: options.maasApiKey },
+    env: { ...options.env, MAAS_ENDPOINT: options.maasEndpoint, MAAS_API_KEY: options.maasApiKey },
   });
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   try {

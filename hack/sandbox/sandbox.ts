@@ -6,7 +6,8 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { MAAS_MACHINE, type MaasMachine } from "../../src/api/v1beta1/index.ts";
+import { MAAS_MACHINE } from "../../src/api/v1beta1/index.ts";
+import { CAPI_CLUSTER, CAPI_MACHINE, SECRET } from "../../src/capi/index.ts";
 import { createLogger } from "../../src/observability/index.ts";
 import { KubeClient, KubeTransport } from "../../src/runtime/index.ts";
 import { startCapiManagers } from "../../test/testenv/capi-managers.ts";
@@ -14,7 +15,8 @@ import { disownDir, ownDir } from "../../test/testenv/children.ts";
 import { startTestEnv, type TestEnv } from "../../test/testenv/index.ts";
 import { pidsMentioning } from "../../test/testenv/pids.ts";
 import { sandboxBinaries } from "./binaries.ts";
-import { clusterctlVariables, generateCluster, prepareDocuments, templatePath, toYaml, workloadStandIns, type ExampleClusterSpec } from "./example-cluster.ts";
+import { clusterctlVariables, generateCluster, prepareDocuments, templatePath, toYaml, type ExampleClusterSpec } from "./example-cluster.ts";
+import type { Observation } from "./live-view.ts";
 import { SANDBOX_MAAS_VERSION, startSandboxMaas } from "./maas.ts";
 import type { SandboxOptions } from "./options.ts";
 import { startProvider, type RunningProvider } from "./provider.ts";
@@ -28,11 +30,20 @@ export interface RunningSandbox {
   kubeconfigPath: string;
   maasEndpoint: string;
   maasApiKey: string;
-  /** Every long-running process started, by name. */
+  /** The simulator's DNS proxy (http://127.0.0.1:port): HTTPS_PROXY for whatever talks to a workload cluster by its MAAS DNS name. */
+  dnsProxyUrl: string;
+  /** The control plane's kubectl, which works for the workload cluster too. */
+  kubectlPath: string;
+  /** The example cluster; undefined with --no-cluster. */
+  cluster: { namespace: string; name: string } | undefined;
+  /** Every long-running process started, by name (the booted machines' come and go; sim.bootState() has them). */
   pids: { name: string; pid: number }[];
   webhooks: boolean;
   provider: RunningProvider;
-  listMachines(): Promise<MaasMachine[]>;
+  /** The example cluster's objects and the simulator's boot state, for the live view. */
+  observe(): Promise<Observation>;
+  /** The workload cluster's kubeconfig: the `<cluster>-kubeconfig` Secret Cluster API writes, key `value`. */
+  workloadKubeconfig(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -77,12 +88,16 @@ export async function startSandbox(options: SandboxOptions, log: (line: string) 
 
     const simLog = createWriteStream(join(dir, "maas-sim.log"), { flags: "a" });
     teardown.add("the simulator log", () => new Promise((resolve) => simLog.end(resolve)));
-    const sim = await startSandboxMaas(options, createLogger({ name: "maas-sim", level: "info", destination: simLog }));
-    teardown.add("the MAAS simulator", () => sim.close());
-    log(`MAAS simulator: ${String(options.machines)} machines of ${String(options.machineMemoryGiB)} GiB, MAAS ${SANDBOX_MAAS_VERSION}, deploys take ${String(options.deploySeconds)} s`);
+    const sim = await startSandboxMaas(options, { binDir: binaries.binDir, dir: join(dir, "boot") }, createLogger({ name: "maas-sim", level: "info", destination: simLog }));
+    teardown.add("the MAAS simulator and its booted machines", () => sim.close());
+    const dnsProxyUrl = sim.dnsProxyUrl ?? "";
+    log(`MAAS simulator: ${String(options.machines)} machines of ${String(options.machineMemoryGiB)} GiB on ${sim.state().subnet.cidr}, MAAS ${SANDBOX_MAAS_VERSION}, deploys take ${String(options.deploySeconds)} s; deployed machines boot (logs: boot/machines/*/log/)`);
     step();
 
-    const capi = await startCapiManagers({ kubeconfigPath: env.kubeconfigPath, managers: ["core", "kubeadm-bootstrap", "kubeadm-control-plane"] });
+    // Cluster API and the provider reach a workload cluster by its MAAS DNS name, which only the simulator's DNS proxy resolves.
+    // Loopback addresses (the management API server) are never proxied, so NO_PROXY needs nothing.
+    const proxyEnv = { HTTPS_PROXY: dnsProxyUrl, NO_PROXY: "" };
+    const capi = await startCapiManagers({ kubeconfigPath: env.kubeconfigPath, managers: ["core", "kubeadm-bootstrap", "kubeadm-control-plane"], env: proxyEnv });
     teardown.add("the Cluster API managers", () => capi.stop());
     step();
 
@@ -95,6 +110,7 @@ export async function startSandbox(options: SandboxOptions, log: (line: string) 
       kubeconfigPath: env.kubeconfigPath,
       maasEndpoint: sim.endpoint,
       maasApiKey: sim.apiKey,
+      env: proxyEnv,
       ...(webhooks ? { webhook: { certDir, caPem } } : {}),
     });
     teardown.add("capmaas-manager", async () => {
@@ -118,16 +134,15 @@ export async function startSandbox(options: SandboxOptions, log: (line: string) 
         clusterctl: binaries.capi.clusterctl, template, kubeconfigPath: env.kubeconfigPath, dir,
         variables: clusterctlVariables(spec, options), spec, sandbox: options,
       });
-      const server = new URL(env.server);
-      const docs = [...(await workloadStandIns(spec, env.dir)), ...prepareDocuments(generated, { host: server.hostname, port: Number(server.port) })];
-      const manifest = toYaml(docs);
+      const manifest = toYaml(prepareDocuments(generated));
       await writeFile(join(dir, "cluster.yaml"), manifest, { mode: 0o600 });
       await apply(env, manifest, `the example cluster from ${basename(template)}`);
       log(`example cluster ${spec.namespace}/${spec.name} applied: clusterctl generate cluster --from ${options.template} (manifest: ${join(dir, "cluster.yaml")})`);
     }
 
     const client = new KubeClient({ transport: new KubeTransport({ kubeConfig: env.kubeConfig() }), fieldManager: "capmaas-sandbox" });
-    client.registerKind(MAAS_MACHINE);
+    for (const kind of [MAAS_MACHINE, CAPI_MACHINE, CAPI_CLUSTER, SECRET]) client.registerKind(kind);
+    const namespace = CLUSTER_NAMESPACE;
     const known = new Map<number, string>([[env.etcdPid, "etcd"], [env.apiServerPid, "kube-apiserver"], [provider.child.pid, "capmaas-manager"]]);
     // The Cluster API managers' pids are not handed out by their starter; each has our kubeconfig on its command line.
     for (const pid of pidsMentioning(env.kubeconfigPath)) if (!known.has(pid)) known.set(pid, await commandName(pid));
@@ -137,10 +152,24 @@ export async function startSandbox(options: SandboxOptions, log: (line: string) 
       kubeconfigPath: env.kubeconfigPath,
       maasEndpoint: sim.endpoint,
       maasApiKey: sim.apiKey,
+      dnsProxyUrl,
+      kubectlPath: binaries.kubectl,
+      cluster: template === undefined ? undefined : { namespace, name: CLUSTER_NAME },
       pids: [...known].map(([pid, name]) => ({ name, pid })),
       webhooks: provider.webhookPort !== undefined,
       provider,
-      listMachines: async () => (await client.list(MAAS_MACHINE, { namespace: CLUSTER_NAMESPACE })).items,
+      observe: async () => {
+        const [maasMachines, machines, cluster] = await Promise.all([
+          client.list(MAAS_MACHINE, { namespace }),
+          client.list(CAPI_MACHINE, { namespace }),
+          template === undefined ? undefined : client.get(CAPI_CLUSTER, { namespace, name: CLUSTER_NAME }).catch(() => undefined),
+        ]);
+        return { maasMachines: maasMachines.items, machines: machines.items, cluster, boot: sim.bootState() };
+      },
+      workloadKubeconfig: async () => {
+        const secret = await client.get(SECRET, { namespace, name: `${CLUSTER_NAME}-kubeconfig` });
+        return Buffer.from(secret.data?.value ?? "", "base64").toString("utf8");
+      },
       stop: () => (stopping ??= teardown.run(log)),
     };
   } catch (err) {
