@@ -24,7 +24,8 @@ async function runSandbox(options: SandboxOptions): Promise<number> {
     signalled = resolve;
   });
   let signals = 0;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // SIGHUP: the terminal closed; stop as cleanly as on Ctrl-C rather than die with children and files left.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       signals += 1;
       // The second signal: leave now; the exit handler of test/testenv/children.ts kills the children and removes the directory.
@@ -74,7 +75,7 @@ async function runSandbox(options: SandboxOptions): Promise<number> {
   const managerExit = sandbox.provider.child.exited.then((exit) => `capmaas-manager exited (code ${String(exit.code)}, signal ${String(exit.signal)}; log ${sandbox.provider.logPath})`);
   const reason = await Promise.race([stopRequested, managerExit]);
   await view.stop();
-  const failed = !(reason === "SIGINT" || reason === "SIGTERM");
+  const failed = !(reason === "SIGINT" || reason === "SIGTERM" || reason === "SIGHUP");
   out(`capmaas sandbox: ${reason}; stopping`);
   await sandbox.stop();
   out(`capmaas sandbox: stopped, ${sandbox.dir} removed`);
