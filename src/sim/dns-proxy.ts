@@ -9,10 +9,11 @@
 // localhost through a proxy, so the management API server on 127.0.0.1 is reached
 // directly. It is not an open proxy: a name the records lack, or a bare address that
 // no machine or DNS resource holds, is refused.
-import { connect, isIPv4, type Socket } from "node:net";
+import { isIPv4 } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { listen, Relay } from "./tcp-relay.ts";
 
 /** The addresses a CONNECT target may be piped to: the names' records, and the addresses those records hold. */
 export interface NameResolver {
@@ -21,71 +22,41 @@ export interface NameResolver {
   knows(address: string): boolean;
 }
 
-const CONNECT_TIMEOUT_MS = 5000;
-
 export class DnsProxy {
-  private readonly sockets = new Set<Duplex>();
+  private readonly relay = new Relay();
 
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    /** The port it listens on (the one asked for, or the one port 0 got). */
+    readonly port: number,
+  ) {}
 
   static async listen(host: string, port: number, resolver: NameResolver): Promise<DnsProxy> {
     const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
       // Only tunnels: a plain proxied request has no use here.
       res.writeHead(405, { "Content-Type": "text/plain", Allow: "CONNECT" }).end("this proxy only tunnels (CONNECT host:port)\n");
     });
-    const proxy = new DnsProxy(server);
+    const proxy = new DnsProxy(server, await listen(server, port, host));
     server.on("connect", (req: IncomingMessage, client: Duplex, head: Buffer) => void proxy.tunnel(req, client, head, resolver));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
     return proxy;
   }
 
-  /** The port it listens on (the one asked for, or the one port 0 got). */
-  get port(): number {
-    const address = this.server.address();
-    return address !== null && typeof address === "object" ? address.port : 0;
-  }
-
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+    this.relay.destroyAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private track(socket: Duplex): void {
-    this.sockets.add(socket);
-    socket.once("close", () => this.sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-  }
-
   private async tunnel(req: IncomingMessage, client: Duplex, head: Buffer, resolver: NameResolver): Promise<void> {
-    this.track(client);
+    this.relay.track(client);
     const target = parseTarget(req.url ?? "");
     if (target === undefined) return refuse(client, 400, `CONNECT needs host:port, got ${JSON.stringify(req.url ?? "")}`);
     const addresses = isIPv4(target.host) ? (resolver.knows(target.host) ? [target.host] : []) : resolver.resolve(target.host);
     if (addresses.length === 0) return refuse(client, 502, `${target.host} has no address in this MAAS's DNS`);
-    for (const address of addresses) {
-      const upstream = await dial(address, target.port);
-      if (client.destroyed) {
-        upstream?.destroy();
-        return;
-      }
-      if (upstream === undefined) continue;
-      this.track(upstream);
-      client.once("close", () => upstream.destroy());
-      upstream.once("close", () => client.destroy());
+    const piped = await this.relay.pipeToFirst(client, addresses.map((host) => ({ host, port: target.port })), (upstream) => {
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      return;
-    }
-    refuse(client, 502, `nothing accepts connections on ${target.host}:${String(target.port)} (${addresses.join(", ")})`);
+    });
+    if (!piped && !client.destroyed) refuse(client, 502, `nothing accepts connections on ${target.host}:${String(target.port)} (${addresses.join(", ")})`);
   }
 }
 
@@ -99,21 +70,4 @@ function parseTarget(authority: string): { host: string; port: number } | undefi
 function refuse(client: Duplex, status: 400 | 502, reason: string): void {
   const text = status === 400 ? "Bad Request" : "Bad Gateway";
   client.end(`HTTP/1.1 ${String(status)} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\n`);
-}
-
-function dial(host: string, port: number): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
-    const fail = (): void => {
-      socket.destroy();
-      resolve(undefined);
-    };
-    socket.once("connect", () => {
-      socket.setTimeout(0);
-      socket.off("error", fail);
-      resolve(socket);
-    });
-    socket.once("error", fail);
-    socket.once("timeout", fail);
-  });
 }

@@ -15,6 +15,7 @@ import { Connections } from "./connections.ts";
 import { refuseLingering } from "./http/lingering-close.ts";
 import { BAD_REQUEST, BODY_TOO_LARGE, HEADERS_MAX_BYTES, headLimitRefusal, headOverflowRefusal, rawResponse, REQUEST_TIMEOUT, validHost, type Refusal } from "./http/nginx.ts";
 import { API_ROOT } from "./machine-json.ts";
+import { listen } from "./tcp-relay.ts";
 
 // Idle keep-alive connections are dropped after 5 s (Node's default). MAAS's nginx
 // keeps them 65 s (keepalive_timeout 65); the shorter time frees the descriptors
@@ -101,14 +102,7 @@ export class SimServer {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        const address = this.server.address();
-        resolve(typeof address === "object" && address !== null ? address.port : port);
-      });
-    });
+    return listen(this.server, port, host);
   }
 
   async close(): Promise<void> {
