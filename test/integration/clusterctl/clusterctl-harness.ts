@@ -187,3 +187,35 @@ export function at(value: unknown, ...path: string[]): unknown {
   }
   return current;
 }
+
+const WATCH_FILTER_LABEL = "cluster.x-k8s.io/watch-filter";
+
+/**
+ * Labels every object, and the Machines KCP and the MachineDeployment make, with the
+ * test's watch filter (the managers here see only those); writes the rollout strategies
+ * Cluster API's defaulting webhooks would (they are not registered with the test control
+ * plane); names the zones with machines as the MaasCluster's failure domains.
+ */
+export function forTestbed(objects: GeneratedObject[], filter: string): GeneratedObject[] {
+  return objects.map((object) => {
+    const copy = structuredClone(object);
+    copy.metadata.labels = { ...copy.metadata.labels, [WATCH_FILTER_LABEL]: filter };
+    const templateMeta = (holder: unknown): void => {
+      const record = holder as { metadata?: { labels?: Record<string, string> } };
+      record.metadata = { ...record.metadata, labels: { ...record.metadata?.labels, [WATCH_FILTER_LABEL]: filter } };
+    };
+    const rollingUpdate = (spec: unknown, rolling: Record<string, number>): void => {
+      (spec as Record<string, unknown>).rollout = { strategy: { type: "RollingUpdate", rollingUpdate: rolling } };
+    };
+    if (copy.kind === "MaasCluster") (copy.spec as Record<string, unknown>).failureDomains = ["zone-a", "zone-b"];
+    if (copy.kind === "KubeadmControlPlane") {
+      templateMeta(at(copy, "spec", "machineTemplate"));
+      rollingUpdate(copy.spec, { maxSurge: 1 });
+    }
+    if (copy.kind === "MachineDeployment") {
+      templateMeta(at(copy, "spec", "template"));
+      rollingUpdate(copy.spec, { maxSurge: 1, maxUnavailable: 0 });
+    }
+    return copy;
+  });
+}

@@ -8,35 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { MAAS_CLUSTER, MAAS_MACHINE, type MaasMachine } from "../../../src/api/v1beta1/index.ts";
 import { Testbed, createNamespace, waitFor } from "../controllers/provider-harness.ts";
-import { ClusterctlSandbox, SPEC_VARIABLES, at, parseObjects, type GeneratedObject } from "./clusterctl-harness.ts";
-
-const WATCH_FILTER_LABEL = "cluster.x-k8s.io/watch-filter";
-
-/**
- * Labels every object, and the Machines KCP and the MachineDeployment make, with the
- * test's watch filter (the managers here see only those), and sets the MachineDeployment
- * rollout strategy that Cluster API's defaulting webhook would (its webhooks are not
- * registered with the test control plane). The MaasCluster names the simulator's zones
- * with machines: offered every zone, KCP may place the control plane in MAAS's empty
- * `default` zone (docs/clusterctl.md says so to users).
- */
-function forTestbed(objects: GeneratedObject[], filter: string): GeneratedObject[] {
-  return objects.map((object) => {
-    const copy = structuredClone(object);
-    copy.metadata.labels = { ...copy.metadata.labels, [WATCH_FILTER_LABEL]: filter };
-    const templateMeta = (holder: unknown): void => {
-      const record = holder as { metadata?: { labels?: Record<string, string> } };
-      record.metadata = { ...record.metadata, labels: { ...record.metadata?.labels, [WATCH_FILTER_LABEL]: filter } };
-    };
-    if (copy.kind === "MaasCluster") (copy.spec as Record<string, unknown>).failureDomains = ["zone-a", "zone-b"];
-    if (copy.kind === "KubeadmControlPlane") templateMeta(at(copy, "spec", "machineTemplate"));
-    if (copy.kind === "MachineDeployment") {
-      templateMeta(at(copy, "spec", "template"));
-      (copy.spec as Record<string, unknown>).rollout = { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } };
-    }
-    return copy;
-  });
-}
+import { ClusterctlSandbox, SPEC_VARIABLES, forTestbed, parseObjects } from "./clusterctl-harness.ts";
 
 describe("the hybrid flavor, deployed by Cluster API, kubeadm and the provider against the MAAS simulator", () => {
   const bed = new Testbed({ prefix: "flavor-hybrid", capiManagers: ["core", "kubeadm-bootstrap", "kubeadm-control-plane"] });

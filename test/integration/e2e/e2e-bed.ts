@@ -15,7 +15,7 @@ import { CAPI_CLUSTER, CAPI_MACHINE, SECRET, type Machine } from "../../../src/c
 import type { KubeObject } from "../../../src/runtime/index.ts";
 import type { Inventory } from "../../../src/sim/types.ts";
 import { bootBinaries } from "../boot/booting-sim.ts";
-import { ClusterctlSandbox, SPEC_VARIABLES, at, parseObjects, type Flavor, type GeneratedObject } from "../clusterctl/clusterctl-harness.ts";
+import { ClusterctlSandbox, SPEC_VARIABLES, forTestbed, parseObjects, type Flavor, type GeneratedObject } from "../clusterctl/clusterctl-harness.ts";
 import { Testbed, waitFor } from "../controllers/provider-harness.ts";
 import { runKubectl } from "../../testenv/kubectl.ts";
 import type { TestEnvHandle } from "../../testenv/index.ts";
@@ -33,7 +33,6 @@ export const MACHINE_DEPLOYMENT = kindSpec<WithConditions>({ group: "cluster.x-k
 export const MACHINE_HEALTH_CHECK = kindSpec<WithConditions>({ group: "cluster.x-k8s.io", version: "v1beta2", kind: "MachineHealthCheck", plural: "machinehealthchecks", namespaced: true });
 
 export const KUBERNETES_VERSION = "v1.34.2";
-const WATCH_FILTER_LABEL = "cluster.x-k8s.io/watch-filter";
 
 /** Enough machines for a control plane, workers scaled to three, and a rollout's surge machine, in two zones. */
 const INVENTORY: Inventory = {
@@ -84,36 +83,6 @@ export async function startE2eBed(prefix: string, env?: TestEnvHandle): Promise<
   for (const kind of [KUBEADM_CONTROL_PLANE, MACHINE_DEPLOYMENT, MACHINE_HEALTH_CHECK]) bed.client.registerKind(kind);
   const clusterctl = await ClusterctlSandbox.create();
   return { bed, clusterctl };
-}
-
-/**
- * Labels every object, and the Machines KCP and the MachineDeployment make, with the
- * test's watch filter (the managers here see only those); writes the rollout strategies
- * Cluster API's defaulting webhooks would (they are not registered with the test control
- * plane); names the zones with machines as the MaasCluster's failure domains.
- */
-export function forTestbed(objects: GeneratedObject[], filter: string): GeneratedObject[] {
-  return objects.map((object) => {
-    const copy = structuredClone(object);
-    copy.metadata.labels = { ...copy.metadata.labels, [WATCH_FILTER_LABEL]: filter };
-    const templateMeta = (holder: unknown): void => {
-      const record = holder as { metadata?: { labels?: Record<string, string> } };
-      record.metadata = { ...record.metadata, labels: { ...record.metadata?.labels, [WATCH_FILTER_LABEL]: filter } };
-    };
-    const rollingUpdate = (spec: unknown, rolling: Record<string, number>): void => {
-      (spec as Record<string, unknown>).rollout = { strategy: { type: "RollingUpdate", rollingUpdate: rolling } };
-    };
-    if (copy.kind === "MaasCluster") (copy.spec as Record<string, unknown>).failureDomains = ["zone-a", "zone-b"];
-    if (copy.kind === "KubeadmControlPlane") {
-      templateMeta(at(copy, "spec", "machineTemplate"));
-      rollingUpdate(copy.spec, { maxSurge: 1 });
-    }
-    if (copy.kind === "MachineDeployment") {
-      templateMeta(at(copy, "spec", "template"));
-      rollingUpdate(copy.spec, { maxSurge: 1, maxUnavailable: 0 });
-    }
-    return copy;
-  });
 }
 
 /** `clusterctl generate cluster NAME --from templates/<flavor> --target-namespace NS` with the e2e variables, applied with kubectl. */
@@ -168,11 +137,6 @@ export async function machinesOf(bed: Testbed, namespace: string, cluster: strin
 
 export function isRunningWithNode(machine: Machine): boolean {
   return machine.status?.phase === "Running" && (machine.status.nodeRef?.name ?? "") !== "" && machine.metadata.deletionTimestamp === undefined;
-}
-
-/** MAAS machines held (allocated or deployed) by anyone, by hostname. */
-export function heldHostnames(bed: Testbed): string[] {
-  return bed.heldMachines().map((m) => m.hostname).sort();
 }
 
 /** The workload cluster's kubeconfig (the `<cluster>-kubeconfig` Secret CAPI wrote), written to `dir`. */
