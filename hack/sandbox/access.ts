@@ -5,17 +5,10 @@
 // exported, it would send every https request of the user's shell through the proxy.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { RunningSandbox } from "./sandbox.ts";
 
-export interface SandboxAccess {
-  dir: string;
-  kubeconfigPath: string;
-  maasEndpoint: string;
-  maasApiKey: string;
-  dnsProxyUrl: string;
-  kubectlPath: string;
-  /** Undefined with --no-cluster. */
-  cluster: { namespace: string; name: string } | undefined;
-}
+/** What of a running sandbox the user is told about. */
+export type SandboxAccess = Pick<RunningSandbox, "dir" | "kubeconfigPath" | "maasEndpoint" | "maasApiKey" | "dnsProxyUrl" | "kubectlPath" | "cluster">;
 
 export function workloadKubeconfigPath(dir: string): string {
   return join(dir, "workload.kubeconfig");
