@@ -29,10 +29,15 @@ export interface MaasMachineTemplateReconcilerOptions {
   caches: MaasMachineTemplateCaches;
 }
 
-/** What our last status write of a template said about its refresh. */
+/**
+ * What our last status write of a template said about its refresh. Both fields: the
+ * refresh time has whole seconds, so a new generation refreshed within the second of
+ * the last refresh writes the same time, and only the generation tells the writes apart.
+ */
 interface WrittenRefresh {
   uid: string | undefined;
   lastRefreshTime: string | undefined;
+  observedGeneration: number | undefined;
 }
 
 export class MaasMachineTemplateReconciler implements Reconciler {
@@ -68,7 +73,9 @@ export class MaasMachineTemplateReconciler implements Reconciler {
     } finally {
       await scope.close();
       // Recorded only once the write succeeded.
-      if (scope.refreshRecorded) this.written.set(key, { uid: template.metadata.uid, lastRefreshTime: scope.status.lastRefreshTime });
+      if (scope.refreshRecorded) {
+        this.written.set(key, { uid: template.metadata.uid, lastRefreshTime: scope.status.lastRefreshTime, observedGeneration: scope.status.observedGeneration });
+      }
     }
   }
 
@@ -83,7 +90,7 @@ export class MaasMachineTemplateReconciler implements Reconciler {
     const cached = this.caches.templates.get(request.namespace, request.name);
     const written = this.written.get(key);
     if (cached === undefined || written === undefined || written.uid !== cached.metadata.uid) return cached;
-    if (cached.status?.lastRefreshTime === written.lastRefreshTime) return cached;
+    if (cached.status?.lastRefreshTime === written.lastRefreshTime && cached.status?.observedGeneration === written.observedGeneration) return cached;
     this.written.delete(key);
     try {
       return await this.deps.client.get(MAAS_MACHINE_TEMPLATE, request);
